@@ -1,0 +1,144 @@
+# pg-gotls: PostgreSQL with Go's crypto/tls as its TLS library.
+#
+#   make run     build what is missing, then open a TLS session on loopback
+#   make check   build what is missing, then run every test
+#   make bench   compare against the OpenSSL build (not part of check)
+#
+# Everything is built under _build/; PostgreSQL --with-ssl=go is installed
+# into PREFIX, the OpenSSL reference build into OPENSSL_PREFIX.
+# PG_SOURCE=/path/to/postgresql-18.x.tar.bz2 uses a given tarball instead
+# of downloading Debian's source package.
+
+SHELL := /bin/bash
+PREFIX ?= $(CURDIR)/install
+OPENSSL_PREFIX ?= $(CURDIR)/install-openssl
+GO ?= go
+export JOBS ?= $(shell nproc)
+
+B := $(CURDIR)/_build
+TREE := $(B)/postgresql
+STAMP := $(B)/stamps
+LIB := $(B)/lib/libpq_gotls.so
+
+GO_SOURCES := go.mod $(shell find tls capi -name '*.go' -not -name '*_test.go')
+PGSRC_FILES := $(shell cd pgsrc && find . -type f | sed 's|^\./||' | sort)
+TREE_FILES := $(addprefix $(TREE)/,$(PGSRC_FILES)) $(TREE)/src/interfaces/libpq/libpq_tls.h
+PATCHES := $(sort $(wildcard patches/*.patch))
+
+# postgres will not run as root: when make runs as root, servers and the
+# programs that start them run as the user build/install-deps.sh creates.
+AS_TESTER := $(if $(filter 0,$(shell id -u)),runuser -u pggotls --,)
+
+say = @printf '==> %s\n' "$(1)"
+
+.PHONY: all run check bench clean distclean check-go check-symbols check-interop check-meson FORCE
+
+all: $(STAMP)/install-go $(STAMP)/install-openssl
+
+# --- dependencies and source ---------------------------------------------
+
+$(STAMP)/deps: build/install-deps.sh
+	$(call say,checking build dependencies (apt))
+	@bash build/install-deps.sh
+	@mkdir -p $(@D) && touch $@
+
+# Re-fetch when PG_SOURCE changes.
+$(B)/pg-source.var: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PG_SOURCE)' | cmp -s - $@ || echo '$(PG_SOURCE)' >$@
+
+$(STAMP)/tarball: $(STAMP)/deps build/fetch-postgres.sh $(B)/pg-source.var
+	$(call say,fetching PostgreSQL 18 source)
+	@PG_SOURCE='$(PG_SOURCE)' bash build/fetch-postgres.sh >$(B)/tarball.path.tmp
+	@mv $(B)/tarball.path.tmp $(B)/tarball.path
+	@echo "    $$(cat $(B)/tarball.path)"
+	@touch $@
+
+$(STAMP)/tree: $(STAMP)/tarball build/prepare-source.sh $(PATCHES)
+	$(call say,extracting and patching $$(basename $$(cat $(B)/tarball.path)))
+	@bash build/prepare-source.sh "$$(cat $(B)/tarball.path)" $(TREE) patches
+	@touch $@
+
+# New files of ours are copied into the tree rather than carried in patches.
+$(TREE)/%: pgsrc/% $(STAMP)/tree
+	@install -D -m 644 $< $@
+
+$(TREE)/src/interfaces/libpq/libpq_tls.h: libpq_tls.h $(STAMP)/tree
+	@install -D -m 644 $< $@
+
+# --- the Go library --------------------------------------------------------
+
+$(B)/lib/exports.map: exports.list
+	@mkdir -p $(@D)
+	@{ echo '{ global:'; sed 's/$$/;/' $<; echo 'local: *; };'; } >$@
+
+$(LIB): $(GO_SOURCES) libpq_tls.h $(B)/lib/exports.map $(STAMP)/deps
+	$(call say,building libpq_gotls.so (go build -buildmode=c-shared))
+	@$(GO) build -buildmode=c-shared -trimpath \
+		-ldflags '-extldflags=-Wl,--version-script=$(B)/lib/exports.map' -o $@ ./capi
+	@rm -f $(B)/lib/libpq_gotls.h
+
+# --- PostgreSQL builds -----------------------------------------------------
+
+$(STAMP)/install-go: $(STAMP)/tree $(TREE_FILES) $(LIB) build/build-postgres.sh
+	$(call say,building PostgreSQL --with-ssl=go into $(PREFIX))
+	@bash build/build-postgres.sh $(TREE) $(B)/pg-go $(PREFIX) go
+	@install -m 755 $(LIB) $(PREFIX)/lib/libpq_gotls.so
+	@touch $@
+
+$(STAMP)/install-openssl: $(STAMP)/tree build/build-postgres.sh
+	$(call say,building PostgreSQL --with-ssl=openssl into $(OPENSSL_PREFIX) (reference))
+	@bash build/build-postgres.sh $(TREE) $(B)/pg-openssl $(OPENSSL_PREFIX) openssl
+	@touch $@
+
+# The meson variant is built (libpq and psql) so that it cannot rot.
+$(STAMP)/meson-go: $(STAMP)/tree $(TREE_FILES)
+	$(call say,building libpq and psql with meson -Dssl=go)
+	@bash build/build-meson.sh $(TREE) $(B)/meson-go
+	@touch $@
+
+# --- the README's commands ---------------------------------------------------
+
+# Small C programs linked to the Go libpq, for the demo and the tests.
+TOOLS := $(B)/tools/pgtls_info $(B)/tools/mkcerts
+
+$(B)/tools/mkcerts: $(shell find test/certs test/cmd -name '*.go')
+	@mkdir -p $(@D)
+	@$(GO) build -o $@ ./test/cmd/mkcerts
+
+$(B)/tools/%: test/client/%.c $(STAMP)/install-go
+	@mkdir -p $(@D)
+	@gcc -O2 -Wall -Werror -o $@ $< -I$(PREFIX)/include -L$(PREFIX)/lib -Wl,-rpath,$(PREFIX)/lib -lpq -lpthread
+
+run: all $(TOOLS)
+	@$(AS_TESTER) bash test/demo.sh $(PREFIX) $(OPENSSL_PREFIX) $(B)/tools
+
+check: all check-symbols check-go check-meson check-interop
+	$(call say,all checks passed)
+
+check-symbols: all
+	$(call say,checking exported symbols (nm))
+	@bash test/check-symbols.sh $(LIB) exports.list $(PREFIX)/lib/libpq.so.5 $(TREE)/src/interfaces/libpq/exports.txt
+
+check-go: $(STAMP)/deps
+	$(call say,go vet and go test -race ./tls ./capi)
+	@test -z "$$(gofmt -l tls capi test)" || { gofmt -l tls capi test; echo 'gofmt needed' >&2; exit 1; }
+	@$(GO) vet ./...
+	@$(GO) test -race -count=1 ./tls/... ./capi/...
+
+check-meson: $(STAMP)/meson-go
+
+check-interop: all $(TOOLS)
+	$(call say,interop tests: Go libpq against the OpenSSL server)
+	@$(GO) test -c -tags interop -o $(B)/tests/interop.test ./test/interop
+	@cd test/interop && $(AS_TESTER) env PG_GO_PREFIX=$(PREFIX) PG_OPENSSL_PREFIX=$(OPENSSL_PREFIX) \
+		PG_TOOLS=$(B)/tools $(B)/tests/interop.test -test.count=1 -test.timeout=30m $(if $(V),-test.v)
+
+bench: all
+	@bash bench/run.sh $(PREFIX) $(OPENSSL_PREFIX)
+
+clean:
+	rm -rf $(B)/lib $(B)/pg-go $(B)/pg-openssl $(B)/meson-go $(STAMP)/install-* $(STAMP)/meson-go
+
+distclean:
+	rm -rf $(B) $(PREFIX) $(OPENSSL_PREFIX)

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Configures (when needed), builds and installs PostgreSQL from a prepared
+# source tree into a prefix, in a separate (VPATH) build directory.  make's
+# own dependency tracking keeps a re-run incremental.
+#
+# usage: build-postgres.sh SRCDIR BUILDDIR PREFIX SSL-LIBRARY
+set -euo pipefail
+
+src=$(readlink -f "$1") build=$2 prefix=$3 ssl=$4
+jobs=${JOBS:-$(nproc)}
+args=(--prefix="$prefix" --with-ssl="$ssl" --enable-tap-tests --enable-debug
+	--without-icu --enable-depend)
+
+# PostgreSQL generates its headers only in a top-level make (MAKELEVEL 0);
+# when our own Makefile calls this script, make must not look nested.
+unset MAKELEVEL MAKEFLAGS MFLAGS
+
+mkdir -p "$build"
+cd "$build"
+if [ ! -f config.status ] || [ "$src/configure" -nt config.status ] \
+	|| [ "$(cat configure.args 2>/dev/null)" != "${args[*]}" ]; then
+	"$src/configure" "${args[@]}" >configure.log 2>&1 \
+		|| { tail -n 30 configure.log >&2; exit 1; }
+	echo "${args[*]}" >configure.args
+fi
+
+# The server, the client programs, and the contrib modules the tests use.
+targets=(.)
+# sslinfo needs the server side of TLS, which only the OpenSSL build has so far.
+[ "$ssl" = openssl ] && targets+=(contrib/sslinfo)
+for t in "${targets[@]}"; do
+	make -s -C "$t" -j"$jobs" >>make.log 2>&1 \
+		|| { grep -E -B2 -A5 'error|Error' make.log | tail -n 40 >&2; exit 1; }
+done
+for t in "${targets[@]}"; do
+	make -s -C "$t" install >>install.log 2>&1 || { tail -n 30 install.log >&2; exit 1; }
+done

@@ -1,0 +1,131 @@
+package main
+
+/*
+#include "../libpq_tls.h"
+*/
+import "C"
+
+import (
+	"unsafe"
+
+	pgtls "github.com/pg-gotls/pg-gotls/tls"
+)
+
+// status maps a pgtls result to GOTLS_OK / WANT_* / ERROR.
+func status(err error) C.int {
+	switch err {
+	case nil:
+		return C.GOTLS_OK
+	case pgtls.ErrWantRead:
+		return C.GOTLS_WANT_READ
+	case pgtls.ErrWantWrite:
+		return C.GOTLS_WANT_WRITE
+	}
+	return C.GOTLS_ERROR
+}
+
+//export gotls_handshake
+func gotls_handshake(h C.gotls_session) C.int {
+	s := lookup(h)
+	if s == nil {
+		return C.GOTLS_ERROR
+	}
+	return status(s.s.Handshake())
+}
+
+//export gotls_read
+func gotls_read(h C.gotls_session, buf unsafe.Pointer, n C.size_t) C.ssize_t {
+	s := lookup(h)
+	if s == nil {
+		return -1
+	}
+	if n == 0 {
+		return 0
+	}
+	got, err := s.s.Read(unsafe.Slice((*byte)(buf), int(n)))
+	switch status(err) {
+	case C.GOTLS_OK:
+		return C.ssize_t(got)
+	case C.GOTLS_ERROR:
+		return -1
+	}
+	return 0
+}
+
+//export gotls_pending
+func gotls_pending(h C.gotls_session) C.ssize_t {
+	s := lookup(h)
+	if s == nil {
+		return 0
+	}
+	return C.ssize_t(s.s.Pending())
+}
+
+//export gotls_write
+func gotls_write(h C.gotls_session, buf *C.gotls_cchar, n C.size_t) C.ssize_t {
+	s := lookup(h)
+	if s == nil {
+		return -1
+	}
+	if n == 0 {
+		return 0
+	}
+	sent, err := s.s.Write(unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(n)))
+	switch status(err) {
+	case C.GOTLS_OK:
+		return C.ssize_t(sent)
+	case C.GOTLS_ERROR:
+		return -1
+	}
+	return 0
+}
+
+//export gotls_last_error
+func gotls_last_error(h C.gotls_session, errnoOut *C.int, buf *C.char, n C.size_t) C.int {
+	if errnoOut != nil {
+		*errnoOut = 0
+	}
+	s := lookup(h)
+	if s == nil {
+		copyOut("invalid TLS session handle", buf, n)
+		return C.GOTLS_ERR_CONFIG
+	}
+	e := s.s.Err()
+	if e == nil {
+		copyOut("", buf, n)
+		return C.GOTLS_ERR_NONE
+	}
+	copyOut(e.Message, buf, n)
+	return errorKind(e, errnoOut)
+}
+
+func errorKind(e *pgtls.Error, errnoOut *C.int) C.int {
+	switch e.Kind {
+	case pgtls.KindConfig:
+		return C.GOTLS_ERR_CONFIG
+	case pgtls.KindTransport:
+		if errnoOut != nil {
+			*errnoOut = C.int(e.Errno)
+		}
+		return C.GOTLS_ERR_TRANSPORT
+	case pgtls.KindEOF:
+		return C.GOTLS_ERR_EOF
+	case pgtls.KindClosed:
+		return C.GOTLS_ERR_CLOSED
+	}
+	if e.VersionMismatch {
+		return C.GOTLS_ERR_TLS_VERSION
+	}
+	return C.GOTLS_ERR_TLS
+}
+
+//export gotls_close
+func gotls_close(h C.gotls_session) {
+	s := lookup(h)
+	if s == nil {
+		return
+	}
+	s.s.Close()
+	deleteHandle(h)
+}
+

@@ -1,0 +1,232 @@
+/*
+ * libpq_tls.h
+ *	  The C interface of pg-gotls: TLS sessions run by Go's crypto/tls.
+ *
+ * This header is the whole contract between the Go library
+ * (libpq_gotls.so) and the C code that drives it (the TLS backend files in
+ * the PostgreSQL tree).  The library never sees a PGconn or a Port: callers
+ * pass option strings, buffers and two I/O callbacks.
+ *
+ * Handles.  A session is named by a gotls_session, a non-zero integer.
+ * Passing 0 or a closed handle is safe: functions fail with GOTLS_ERROR
+ * (or return 0 where noted) and do nothing else.
+ *
+ * Buffers.  Every buffer is owned by the caller.  The library reads or
+ * writes it only during the call and keeps no pointer to it.  Strings
+ * returned into a caller's buffer are truncated to fit and always
+ * NUL-terminated when the buffer is not empty; the return value says how
+ * long the whole string is, so a caller can detect truncation.
+ *
+ * Blocking.  No function blocks on I/O: sockets are the caller's, reached
+ * only through the callbacks, which must not block either.  Functions that
+ * need the socket return GOTLS_WANT_READ or GOTLS_WANT_WRITE and resume
+ * where they stopped when called again.
+ *
+ * Threads.  Any thread may call any function.  One session must not be
+ * used by two threads at once; different sessions are independent.
+ *
+ * Processes.  The library starts the Go runtime when it is loaded, and a
+ * Go runtime does not survive fork(): a child of a process that has loaded
+ * the library must not call into it.  Load it lazily (dlopen), after any
+ * fork the program does before its first TLS connection.
+ */
+#ifndef LIBPQ_TLS_H
+#define LIBPQ_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A session handle; 0 is never a valid session. */
+typedef uintptr_t gotls_session;
+
+/* const char, spelled so that Go's cgo can declare the same prototypes. */
+typedef const char gotls_cchar;
+
+/*
+ * I/O callbacks, called only from within gotls_handshake, gotls_read,
+ * gotls_write and gotls_close, on the calling thread, with the io_ctx given
+ * to gotls_client_new.  They move ciphertext and must not block.
+ *
+ * Return the number of bytes moved (a short count is fine), 0 from the
+ * read callback at end of stream, or -1 with errno set: EAGAIN or
+ * EWOULDBLOCK when the socket is not ready, EINTR to be retried at once,
+ * anything else for a failure, which the callback is expected to have
+ * reported to its owner already.
+ */
+typedef ssize_t (*gotls_read_fn) (void *io_ctx, void *buf, size_t len);
+typedef ssize_t (*gotls_write_fn) (void *io_ctx, const void *buf, size_t len);
+
+/* Results of gotls_handshake, and of gotls_read / gotls_write on failure. */
+#define GOTLS_OK			0
+#define GOTLS_WANT_READ		1	/* wait until the socket is readable */
+#define GOTLS_WANT_WRITE	2	/* wait until the socket is writable */
+#define GOTLS_ERROR			(-1)	/* see gotls_last_error */
+
+/* What gotls_last_error returns: the kind of the session's failure. */
+#define GOTLS_ERR_NONE		0
+#define GOTLS_ERR_CONFIG	1	/* an option or file was rejected */
+#define GOTLS_ERR_TRANSPORT 2	/* an I/O callback failed; errno is set */
+#define GOTLS_ERR_EOF		3	/* peer closed the socket, no close_notify */
+#define GOTLS_ERR_CLOSED	4	/* peer sent close_notify */
+#define GOTLS_ERR_TLS		5	/* TLS failure: alert, verification... */
+#define GOTLS_ERR_TLS_VERSION 6 /* a TLS failure that suggests the peers
+								 * share no protocol version */
+
+/*
+ * libpq's TLS connection parameters, after libpq applied its defaults.
+ * NULL and "" both mean "not set".  The strings are read during
+ * gotls_client_new only.
+ */
+struct gotls_client_options
+{
+	gotls_cchar *host;			/* host name or address connected to */
+	gotls_cchar *sslmode;
+	gotls_cchar *sslrootcert;	/* file name, or "system" */
+	gotls_cchar *sslcert;
+	gotls_cchar *sslkey;
+	gotls_cchar *sslpassword;
+	gotls_cchar *sslcrl;
+	gotls_cchar *sslcrldir;
+	gotls_cchar *sslcertmode;
+	gotls_cchar *ssl_min_protocol_version;
+	gotls_cchar *ssl_max_protocol_version;
+	gotls_cchar *sslkeylogfile;
+	gotls_cchar *homedir;		/* for ~/.postgresql defaults; NULL if
+								 * unknown */
+	int			sslsni;			/* non-zero: send SNI for host names */
+};
+
+/* The same, const, spelled for cgo as gotls_cchar is. */
+typedef const struct gotls_client_options gotls_client_options_c;
+
+/*
+ * gotls_client_new creates a client session.  It reads the certificate
+ * and key files the options name; the handshake starts with the first
+ * gotls_handshake.
+ *
+ * Returns: the session, or 0 with a message (libpq's wording, no trailing
+ * newline) in errbuf.
+ */
+extern gotls_session gotls_client_new(gotls_client_options_c *opts,
+									  gotls_read_fn read_fn,
+									  gotls_write_fn write_fn,
+									  void *io_ctx,
+									  char *errbuf, size_t errbuf_len);
+
+/*
+ * gotls_handshake runs or resumes the handshake.
+ *
+ * Returns: GOTLS_OK once it is complete and fully sent; GOTLS_WANT_READ or
+ * GOTLS_WANT_WRITE; GOTLS_ERROR (see gotls_last_error).  After GOTLS_OK
+ * the caller still has to check the peer's name if it wants to.
+ */
+extern int	gotls_handshake(gotls_session s);
+
+/*
+ * gotls_read decrypts up to len bytes into buf.
+ *
+ * Returns: the number of bytes (> 0); 0 when nothing can be read until the
+ * socket is readable (or len is 0); -1 on failure (see gotls_last_error).
+ */
+extern ssize_t gotls_read(gotls_session s, void *buf, size_t len);
+
+/*
+ * gotls_pending returns how many decrypted bytes gotls_read can return
+ * without reading the socket.  It may decrypt records already received.
+ *
+ * Returns: a byte count, 0 if none (or for an invalid handle).
+ */
+extern ssize_t gotls_pending(gotls_session s);
+
+/*
+ * gotls_write encrypts and sends bytes from buf.  A count is returned only
+ * once the bytes' ciphertext is entirely on the wire.  When it returns 0,
+ * part of buf may already be encrypted: the next call must pass the same
+ * bytes again at the start of buf (more may follow them), as with
+ * OpenSSL's SSL_write; they are never encrypted twice.
+ *
+ * Returns: the number of bytes sent (> 0); 0 when the socket is full (wait
+ * until it is writable) or len is 0; -1 on failure (see gotls_last_error).
+ */
+extern ssize_t gotls_write(gotls_session s, gotls_cchar *buf, size_t len);
+
+/*
+ * gotls_last_error describes the session's failure.  Once a session has
+ * failed, it stays failed.
+ *
+ * Returns: a GOTLS_ERR_* kind.  *errno_out (if not NULL) gets the errno of
+ * a GOTLS_ERR_TRANSPORT failure and 0 otherwise; the message goes into buf.
+ */
+extern int	gotls_last_error(gotls_session s, int *errno_out,
+							 char *buf, size_t len);
+
+/*
+ * gotls_attribute copies the value of a PQsslAttribute name ("library",
+ * "protocol", "cipher", "key_bits", "compression", "alpn",
+ * "library_version", "group") of an established session into buf.
+ *
+ * Returns: the length of the value, or -1 if the name is unknown or the
+ * handshake has not completed.
+ */
+extern ssize_t gotls_attribute(gotls_session s, gotls_cchar *name,
+							   char *buf, size_t len);
+
+/* Kinds of gotls_peer_name entries. */
+#define GOTLS_NAME_DNS	1		/* subjectAltName dNSName */
+#define GOTLS_NAME_IP	2		/* subjectAltName iPAddress, raw 4 or 16 bytes */
+#define GOTLS_NAME_CN	3		/* first commonName of the subject */
+
+/*
+ * gotls_peer_name copies the index-th name of the peer's certificate that
+ * a host name check looks at: subjectAltNames in certificate order, then
+ * the commonName.  Values are raw bytes, not NUL-terminated, so that
+ * embedded NULs can be detected.
+ *
+ * Returns: the value's length, with *kind set; -1 past the last name.
+ */
+extern ssize_t gotls_peer_name(gotls_session s, int index, int *kind,
+							   char *buf, size_t len);
+
+/*
+ * gotls_peer_certificate_hash computes the tls-server-end-point channel
+ * binding data of the peer's certificate (RFC 5929).  64 bytes suffice.
+ *
+ * Returns: the length, or -1 with a message in errbuf.
+ */
+extern ssize_t gotls_peer_certificate_hash(gotls_session s,
+										   char *buf, size_t len,
+										   char *errbuf, size_t errbuf_len);
+
+/*
+ * gotls_cert_requested and gotls_cert_sent report whether the server asked
+ * for a client certificate and whether one was sent (sslcertmode).
+ *
+ * Returns: 1 or 0.
+ */
+extern int	gotls_cert_requested(gotls_session s);
+extern int	gotls_cert_sent(gotls_session s);
+
+/*
+ * gotls_close sends close_notify if it can without waiting, and frees the
+ * session.  The handle is invalid afterwards.
+ */
+extern void gotls_close(gotls_session s);
+
+/*
+ * gotls_library_version copies the Go version the library was built with
+ * ("go1.26.8") into buf.
+ *
+ * Returns: its length.
+ */
+extern size_t gotls_library_version(char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif							/* LIBPQ_TLS_H */

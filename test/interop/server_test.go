@@ -1,0 +1,140 @@
+//go:build interop
+
+package interop
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// server is a postgres cluster of its own, on 127.0.0.1, stopped by the
+// test that started it.
+type server struct {
+	prefix string // installation whose binaries run it
+	dir    string
+	data   string
+	port   int
+}
+
+// freePort asks the kernel for a port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = cleanEnv(nil)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// startServer initdbs and starts a cluster with conf appended to
+// postgresql.conf and hba as pg_hba.conf.
+func startServer(t *testing.T, prefix, conf, hba string) *server {
+	t.Helper()
+	dir := t.TempDir()
+	s := &server{prefix: prefix, dir: dir, data: filepath.Join(dir, "data"), port: freePort(t)}
+	run(t, s.bin("initdb"), "-D", s.data, "-U", "postgres", "-A", "trust", "--no-sync", "--no-instructions")
+	base := fmt.Sprintf("listen_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\nfsync = off\n", s.port, dir)
+	appendFile(t, filepath.Join(s.data, "postgresql.conf"), base+conf)
+	if err := os.WriteFile(filepath.Join(s.data, "pg_hba.conf"), []byte(hba), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run(t, s.bin("pg_ctl"), "-D", s.data, "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60", "start")
+	t.Cleanup(func() {
+		cmd := exec.Command(s.bin("pg_ctl"), "-D", s.data, "-m", "fast", "-w", "stop")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Logf("stopping server: %v\n%s", err, out)
+		}
+	})
+	return s
+}
+
+func (s *server) bin(name string) string { return filepath.Join(s.prefix, "bin", name) }
+
+// sql runs statements as the superuser over the Unix socket.
+func (s *server) sql(t *testing.T, statements string) string {
+	t.Helper()
+	return run(t, s.bin("psql"), "-X", "-At", "-h", s.dir, "-p", fmt.Sprint(s.port), "-U", "postgres", "-d", "postgres", "-c", statements)
+}
+
+func (s *server) log(t *testing.T) string {
+	data, _ := os.ReadFile(filepath.Join(s.dir, "server.log"))
+	return string(data)
+}
+
+func appendFile(t *testing.T, name, text string) {
+	t.Helper()
+	f, err := os.OpenFile(name, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("\n" + text + "\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// cleanEnv is the environment without libpq's PG* variables, plus extra.
+func cleanEnv(extra []string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "PG") || strings.HasPrefix(kv, "SSL_CERT_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, extra...)
+}
+
+// result is what a client program did.
+type result struct {
+	stdout, stderr string
+	err            error
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("err=%v\nstdout:\n%s\nstderr:\n%s", r.err, r.stdout, r.stderr)
+}
+
+// client runs a program of the Go build with a clean environment, HOME set
+// to home (so that ~/.postgresql defaults are the test's), and a deadline:
+// a hang is a failure, not a stuck test.
+func client(t *testing.T, home string, env []string, name string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = cleanEnv(append([]string{"HOME=" + home}, env...))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return result{stdout.String(), stderr.String(), err}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("%s %v did not finish within 60 s (hang)\nstderr: %s", name, args, stderr.String())
+	}
+	return result{}
+}

@@ -1,0 +1,141 @@
+package pgtls
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+)
+
+// crlSet holds the certificate revocation lists libpq would give OpenSSL.
+// When it is in force, every certificate of the chain below the trust
+// anchor must be covered by a valid CRL from its issuer, as with OpenSSL's
+// X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL.
+type crlSet struct {
+	lists []*x509.RevocationList
+	// dir is an OpenSSL hashed directory (sslcrldir), read when a chain is
+	// checked, as OpenSSL's lookup does.
+	dir string
+}
+
+// hashedCRLName matches OpenSSL's c_rehash names for CRLs: <hash>.r<n>.
+var hashedCRLName = regexp.MustCompile(`^[0-9a-f]{8}\.r[0-9]+$`)
+
+// loadCRLs finds sslcrl / sslcrldir or the default ~/.postgresql/root.crl.
+// As with libpq, a CRL file that cannot be read means no CRL checking.
+func loadCRLs(o *ClientOptions) (*crlSet, error) {
+	file, dir := o.SSLCRL, o.SSLCRLDir
+	if file == "" && dir == "" {
+		file = o.inHome(rootCRLFile)
+	}
+	if file == "" && dir == "" {
+		return nil, nil
+	}
+	set := &crlSet{dir: dir}
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, nil
+		}
+		lists, err := parseCRLs(data)
+		if err != nil || len(lists) == 0 {
+			return nil, nil
+		}
+		set.lists = lists
+	}
+	return set, nil
+}
+
+func parseCRLs(data []byte) ([]*x509.RevocationList, error) {
+	var lists []*x509.RevocationList
+	rest := data
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "X509 CRL" {
+			continue
+		}
+		l, err := x509.ParseRevocationList(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		lists = append(lists, l)
+	}
+	if len(lists) == 0 && len(data) > 0 && data[0] == 0x30 {
+		l, err := x509.ParseRevocationList(data)
+		if err != nil {
+			return nil, err
+		}
+		lists = append(lists, l)
+	}
+	return lists, nil
+}
+
+// dirLists reads the CRLs of the hashed directory. Matching by issuer
+// name afterwards gives the result OpenSSL's hash lookup gives.
+func (s *crlSet) dirLists() []*x509.RevocationList {
+	if s.dir == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil
+	}
+	var lists []*x509.RevocationList
+	for _, e := range entries {
+		if !hashedCRLName.MatchString(e.Name()) {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(s.dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		if l, err := parseCRLs(data); err == nil {
+			lists = append(lists, l...)
+		}
+	}
+	return lists
+}
+
+// check verifies chain (leaf first, trust anchor last) against the CRLs.
+func (s *crlSet) check(chain []*x509.Certificate, now time.Time) error {
+	lists := append(s.dirLists(), s.lists...)
+	for i := 0; i+1 < len(chain); i++ {
+		if err := checkRevocation(chain[i], chain[i+1], lists, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkRevocation(cert, issuer *x509.Certificate, lists []*x509.RevocationList, now time.Time) error {
+	found := false
+	for _, l := range lists {
+		if string(l.RawIssuer) != string(issuer.RawSubject) || l.CheckSignatureFrom(issuer) != nil {
+			continue
+		}
+		if !l.NextUpdate.IsZero() && now.After(l.NextUpdate) {
+			return errors.New("CRL has expired")
+		}
+		if now.Before(l.ThisUpdate) {
+			return errors.New("CRL is not yet valid")
+		}
+		found = true
+		for _, r := range l.RevokedCertificateEntries {
+			if r.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+				return fmt.Errorf("certificate revoked (subject %q, serial %s)", cert.Subject.String(), cert.SerialNumber)
+			}
+		}
+	}
+	if !found {
+		return fmt.Errorf("unable to get certificate CRL (no CRL from %q)", issuer.Subject.String())
+	}
+	return nil
+}

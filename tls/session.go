@@ -1,0 +1,281 @@
+package pgtls
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+)
+
+// maxWriteChunk bounds how much plaintext one Write encrypts, and so how
+// much ciphertext can sit in the output buffer while the socket is full.
+const maxWriteChunk = 64 * 1024
+
+// readChunk is the size of the buffer the handshake pump reads into.
+const readChunk = 32 * 1024
+
+// Session is one TLS connection driven by its caller over a non-blocking
+// Transport. Methods return ErrWantRead or ErrWantWrite when they need the
+// socket to become readable or writable; calling them again resumes where
+// they stopped. Any other error is an *Error and is permanent.
+//
+// A Session is not safe for concurrent use: one thread drives it, as libpq
+// and the postgres backend drive their connections.
+type Session struct {
+	conn   *tls.Conn
+	pipe   *pipe
+	client *clientState // nil for a server session
+
+	hs            *handshake // non-nil while the handshake goroutine runs
+	handshakeDone bool
+	err           *Error // the first permanent error, returned ever after
+
+	plain    []byte // decrypted by Pending, not yet returned by Read
+	plainBuf []byte
+
+	// unacked is the length of plaintext that Write encrypted but could
+	// not flush; the caller must retry with (at least) the same bytes, and
+	// the retry reports them written once their ciphertext is out.
+	unacked int
+}
+
+// handshake is the goroutine that runs crypto/tls's blocking handshake
+// over the pipe, and what it last said.
+type handshake struct {
+	done     chan error
+	finished bool
+	err      error
+}
+
+func newSession(t Transport, makeConn func(*pipe) *tls.Conn) *Session {
+	p := &pipe{
+		transport: t,
+		need:      make(chan struct{}),
+		feed:      make(chan feedChunk),
+	}
+	return &Session{conn: makeConn(p), pipe: p}
+}
+
+// Handshake runs or resumes the TLS handshake. It returns nil once the
+// handshake is complete and its last flight has been written.
+func (s *Session) Handshake() error {
+	if s.err != nil {
+		return s.err
+	}
+	if s.handshakeDone {
+		return nil
+	}
+	if s.hs == nil {
+		s.startHandshake()
+	}
+	for {
+		// A failed handshake is reported at once: the alert it leaves in
+		// the output is sent only if the socket takes it now.
+		if s.hs.finished && s.hs.err != nil {
+			return s.finishHandshake()
+		}
+		if err := s.flush(); err != nil {
+			return err
+		}
+		if s.hs.finished {
+			return s.finishHandshake()
+		}
+		// The goroutine is parked in pipe.Read, waiting for ciphertext.
+		buf := make([]byte, readChunk)
+		n, err := s.pipe.transport.Read(buf)
+		switch {
+		case err == ErrWouldBlock:
+			return ErrWantRead
+		case n > 0:
+			s.step(feedChunk{data: buf[:n]})
+		case err == nil || err == io.EOF:
+			s.pipe.eof = true
+			s.step(feedChunk{err: io.ErrUnexpectedEOF})
+		default:
+			s.step(feedChunk{err: err})
+		}
+	}
+}
+
+func (s *Session) startHandshake() {
+	s.pipe.handshaking = true
+	s.hs = &handshake{done: make(chan error, 1)}
+	go func(done chan<- error) {
+		done <- s.conn.HandshakeContext(context.Background())
+	}(s.hs.done)
+	s.waitHandshake()
+}
+
+// step hands the parked handshake goroutine its input and waits until it
+// parks again or finishes. The goroutine does no I/O, so this is bounded
+// by CPU work.
+func (s *Session) step(c feedChunk) {
+	s.pipe.feed <- c
+	s.waitHandshake()
+}
+
+func (s *Session) waitHandshake() {
+	select {
+	case <-s.pipe.need:
+	case err := <-s.hs.done:
+		s.hs.finished, s.hs.err = true, err
+	}
+}
+
+func (s *Session) finishHandshake() error {
+	err := s.hs.err
+	s.hs = nil
+	s.pipe.handshaking = false
+	if err != nil {
+		// An alert describing the failure may be waiting; send it if the
+		// socket takes it now, but never wait for that. The failure is
+		// recorded first, so that the socket's complaint about the alert
+		// (EPIPE from a peer that has gone) cannot replace it.
+		e := s.fail(err)
+		_ = s.flush()
+		return e
+	}
+	s.handshakeDone = true
+	s.plainBuf = make([]byte, 16*1024+256)
+	return nil
+}
+
+// fail records err as the session's permanent error and returns it.
+func (s *Session) fail(err error) *Error {
+	if s.err == nil {
+		s.err = classify(err, s.pipe.eof)
+	}
+	return s.err
+}
+
+// flush writes buffered ciphertext to the Transport. It returns
+// ErrWantWrite if the socket could not take all of it.
+func (s *Session) flush() error {
+	for out := s.pipe.unsent(); len(out) > 0; out = s.pipe.unsent() {
+		n, err := s.pipe.transport.Write(out)
+		if n > 0 {
+			s.pipe.sent(n)
+		}
+		switch {
+		case err == ErrWouldBlock:
+			return ErrWantWrite
+		case err != nil:
+			return s.fail(err)
+		case n == 0:
+			return ErrWantWrite
+		}
+	}
+	return nil
+}
+
+// Read returns decrypted application data. It returns ErrWantRead when no
+// complete record is available and the socket has nothing more.
+func (s *Session) Read(b []byte) (int, error) {
+	if !s.handshakeDone {
+		return 0, errors.New("pgtls: Read before the handshake completed")
+	}
+	if len(s.plain) > 0 {
+		n := copy(b, s.plain)
+		s.plain = s.plain[n:]
+		return n, nil
+	}
+	if s.err != nil {
+		return 0, s.err
+	}
+	if len(b) == 0 {
+		return 0, nil
+	}
+	// Replies that reading produced (a KeyUpdate acknowledgement, say)
+	// go out when they can; a full socket is no reason to stop reading.
+	if err := s.flush(); err != nil && err != ErrWantWrite {
+		return 0, err
+	}
+	n, err := s.conn.Read(b)
+	if n > 0 {
+		if err != nil && !isWouldBlock(err) {
+			s.fail(err) // reported by the next call
+		}
+		return n, nil
+	}
+	if err == nil || isWouldBlock(err) {
+		return 0, ErrWantRead
+	}
+	return 0, s.fail(err)
+}
+
+// Pending returns how many decrypted bytes Read can return without reading
+// from the Transport. It decrypts records that are already buffered, so
+// that a caller never waits on a socket while data sits in this layer.
+func (s *Session) Pending() int {
+	if len(s.plain) > 0 || !s.handshakeDone || s.err != nil {
+		return len(s.plain)
+	}
+	s.pipe.offline = true
+	n, err := s.conn.Read(s.plainBuf)
+	s.pipe.offline = false
+	s.plain = s.plainBuf[:n]
+	if err != nil && !isWouldBlock(err) {
+		s.fail(err)
+	}
+	return n
+}
+
+// Write encrypts and sends b. It returns the number of bytes of b that
+// are now on the wire, never more. On ErrWantWrite, part of b may already
+// be encrypted: the caller must call again with the same bytes at the
+// start of b (more may follow), as with OpenSSL's SSL_write.
+func (s *Session) Write(b []byte) (int, error) {
+	if !s.handshakeDone {
+		return 0, errors.New("pgtls: Write before the handshake completed")
+	}
+	if s.err != nil {
+		return 0, s.err
+	}
+	if s.unacked > 0 {
+		if len(b) < s.unacked {
+			return 0, s.fail(errors.New("write retried with fewer bytes than the interrupted write"))
+		}
+		if err := s.flush(); err != nil {
+			return 0, err
+		}
+		n := s.unacked
+		s.unacked = 0
+		return n, nil
+	}
+	if err := s.flush(); err != nil {
+		return 0, err
+	}
+	n := min(len(b), maxWriteChunk)
+	if _, err := s.conn.Write(b[:n]); err != nil {
+		return 0, s.fail(err)
+	}
+	if err := s.flush(); err != nil {
+		if err == ErrWantWrite {
+			s.unacked = n
+		}
+		return 0, err
+	}
+	return n, nil
+}
+
+// Close ends the session: it sends close_notify if the connection is
+// healthy and the socket takes it without waiting, and stops the handshake
+// goroutine if one is running. The Transport is not used afterwards.
+func (s *Session) Close() {
+	if s.hs != nil && !s.hs.finished {
+		s.pipe.feed <- feedChunk{err: errors.New("pgtls: session closed")}
+		<-s.hs.done
+	}
+	s.hs = nil
+	if s.handshakeDone && s.err == nil {
+		_ = s.conn.CloseWrite()
+		_ = s.flush()
+	}
+	if s.client != nil && s.client.keyLog != nil {
+		s.client.keyLog.Close()
+	}
+	s.err = &Error{Kind: KindConfig, Message: "TLS session is closed"}
+}
+
+// Err returns the session's permanent error, or nil.
+func (s *Session) Err() *Error { return s.err }
