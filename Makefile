@@ -100,11 +100,15 @@ $(STAMP)/meson-go: $(STAMP)/tree $(TREE_FILES)
 # --- the README's commands ---------------------------------------------------
 
 # Small C programs linked to the Go libpq, for the demo and the tests.
-TOOLS := $(B)/tools/pgtls_info $(B)/tools/mkcerts
+TOOLS := $(addprefix $(B)/tools/,pgtls_info pgtls_fork pgtls_threads pgtls_workload faultshim.so mkcerts)
 
 $(B)/tools/mkcerts: $(shell find test/certs test/cmd -name '*.go')
 	@mkdir -p $(@D)
 	@$(GO) build -o $@ ./test/cmd/mkcerts
+
+$(B)/tools/faultshim.so: test/faults/faultshim.c
+	@mkdir -p $(@D)
+	@gcc -O2 -Wall -Werror -shared -fPIC -o $@ $< -ldl -lpthread
 
 $(B)/tools/%: test/client/%.c $(STAMP)/install-go
 	@mkdir -p $(@D)
@@ -132,7 +136,7 @@ check-interop: all $(TOOLS)
 	$(call say,interop tests: Go libpq against the OpenSSL server)
 	@$(GO) test -c -tags interop -o $(B)/tests/interop.test ./test/interop
 	@cd test/interop && $(AS_TESTER) env PG_GO_PREFIX=$(PREFIX) PG_OPENSSL_PREFIX=$(OPENSSL_PREFIX) \
-		PG_TOOLS=$(B)/tools $(B)/tests/interop.test -test.count=1 -test.timeout=30m $(if $(V),-test.v)
+		PG_TOOLS=$(B)/tools PG_BUILD=$(B) PG_TREE=$(TREE) $(B)/tests/interop.test -test.count=1 -test.timeout=30m $(if $(V),-test.v)
 
 bench: all
 	@bash bench/run.sh $(PREFIX) $(OPENSSL_PREFIX)

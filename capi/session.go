@@ -128,4 +128,3 @@ func gotls_close(h C.gotls_session) {
 	s.s.Close()
 	deleteHandle(h)
 }
-

@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -72,16 +73,27 @@ func parsePrivateKey(data, password []byte) (crypto.Signer, error) {
 			return parseDERKey(der)
 		}
 	}
-	data = bytes.TrimSpace(data)
-	if len(data) > 0 && data[0] == 0x30 {
-		if key, err := parseDERKey(data); err == nil {
+	if der, ok := firstDER(data); ok {
+		if key, err := parseDERKey(der); err == nil {
 			return key, nil
 		}
-		if key, err := decryptAndParsePKCS8(data, password); !errors.Is(err, errNotEncryptedPKCS8) {
+		if key, err := decryptAndParsePKCS8(der, password); !errors.Is(err, errNotEncryptedPKCS8) {
 			return key, err
 		}
 	}
 	return nil, errors.New("no private key found")
+}
+
+// firstDER returns the DER SEQUENCE that data holds, allowing white space
+// around it. DER is binary and may itself end in bytes that look like
+// white space, so its own length says where it ends, not trimming.
+func firstDER(data []byte) ([]byte, bool) {
+	var v asn1.RawValue
+	rest, err := asn1.Unmarshal(bytes.TrimLeft(data, " \t\r\n\v\f"), &v)
+	if err != nil || v.Class != asn1.ClassUniversal || v.Tag != asn1.TagSequence || len(bytes.TrimSpace(rest)) != 0 {
+		return nil, false
+	}
+	return v.FullBytes, true
 }
 
 func decryptAndParsePKCS8(der, password []byte) (crypto.Signer, error) {

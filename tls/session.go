@@ -30,8 +30,9 @@ type Session struct {
 	handshakeDone bool
 	err           *Error // the first permanent error, returned ever after
 
-	plain    []byte // decrypted by Pending, not yet returned by Read
-	plainBuf []byte
+	plain      []byte // decrypted by Pending, not yet returned by Read
+	plainStore []byte // storage behind plain, kept for reuse
+	scratch    []byte // one record's worth, for Pending's reads
 
 	// unacked is the length of plaintext that Write encrypted but could
 	// not flush; the caller must retry with (at least) the same bytes, and
@@ -136,7 +137,7 @@ func (s *Session) finishHandshake() error {
 		return e
 	}
 	s.handshakeDone = true
-	s.plainBuf = make([]byte, 16*1024+256)
+	s.scratch = make([]byte, 16*1024+256)
 	return nil
 }
 
@@ -172,7 +173,7 @@ func (s *Session) flush() error {
 // complete record is available and the socket has nothing more.
 func (s *Session) Read(b []byte) (int, error) {
 	if !s.handshakeDone {
-		return 0, errors.New("pgtls: Read before the handshake completed")
+		return 0, s.fail(errors.New("Read before the handshake completed"))
 	}
 	if len(s.plain) > 0 {
 		n := copy(b, s.plain)
@@ -204,20 +205,29 @@ func (s *Session) Read(b []byte) (int, error) {
 }
 
 // Pending returns how many decrypted bytes Read can return without reading
-// from the Transport. It decrypts records that are already buffered, so
-// that a caller never waits on a socket while data sits in this layer.
+// from the Transport: it decrypts every complete record already received.
+// libpq drains exactly this many bytes before it polls the socket, so a
+// record left encrypted here would be data the caller never waits for.
 func (s *Session) Pending() int {
-	if len(s.plain) > 0 || !s.handshakeDone || s.err != nil {
+	if !s.handshakeDone || s.err != nil {
 		return len(s.plain)
 	}
 	s.pipe.offline = true
-	n, err := s.conn.Read(s.plainBuf)
-	s.pipe.offline = false
-	s.plain = s.plainBuf[:n]
-	if err != nil && !isWouldBlock(err) {
-		s.fail(err)
+	defer func() { s.pipe.offline = false }()
+	for {
+		n, err := s.conn.Read(s.scratch)
+		if len(s.plain) == 0 {
+			s.plain = s.plainStore[:0] // reuse the storage once drained
+		}
+		s.plain = append(s.plain, s.scratch[:n]...)
+		s.plainStore = s.plain[:0:cap(s.plain)]
+		if err != nil {
+			if !isWouldBlock(err) {
+				s.fail(err)
+			}
+			return len(s.plain)
+		}
 	}
-	return n
 }
 
 // Write encrypts and sends b. It returns the number of bytes of b that
@@ -226,7 +236,7 @@ func (s *Session) Pending() int {
 // start of b (more may follow), as with OpenSSL's SSL_write.
 func (s *Session) Write(b []byte) (int, error) {
 	if !s.handshakeDone {
-		return 0, errors.New("pgtls: Write before the handshake completed")
+		return 0, s.fail(errors.New("Write before the handshake completed"))
 	}
 	if s.err != nil {
 		return 0, s.err

@@ -18,6 +18,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 )
 
@@ -49,12 +50,13 @@ type Template struct {
 	NotAfter   time.Time // zero: in a year
 }
 
-var serial = big.NewInt(time.Now().UnixNano())
+// serial numbers must differ between certificates of one CA (CRLs name
+// revoked certificates by serial); a counter seeded by the clock does it.
+var serial atomic.Int64
 
-func nextSerial() *big.Int {
-	serial = new(big.Int).Add(serial, big.NewInt(1))
-	return new(big.Int).Set(serial)
-}
+func init() { serial.Store(time.Now().UnixNano()) }
+
+func nextSerial() *big.Int { return big.NewInt(serial.Add(1)) }
 
 func newKey(t KeyType) (crypto.Signer, error) {
 	switch t {

@@ -117,7 +117,7 @@ func TestClientOptions(t *testing.T) {
 		// channel binding
 		{name: "channel binding required", opts: "sslmode=require channel_binding=require user=" + scramUser + " password=" + scramPass, want: `^t\|`},
 		{name: "channel binding without TLS", opts: "sslmode=disable channel_binding=require user=" + scramUser + " password=" + scramPass,
-			wantErr: `channel binding is required, but server did not offer an authentication method that supports channel binding`},
+			wantErr: `channel binding required, but SSL not in use`},
 	}
 
 	for _, c := range cases {

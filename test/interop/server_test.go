@@ -108,33 +108,55 @@ func cleanEnv(extra []string) []string {
 type result struct {
 	stdout, stderr string
 	err            error
+	hung           bool
 }
 
 func (r result) String() string {
 	return fmt.Sprintf("err=%v\nstdout:\n%s\nstderr:\n%s", r.err, r.stdout, r.stderr)
 }
 
-// client runs a program of the Go build with a clean environment, HOME set
-// to home (so that ~/.postgresql defaults are the test's), and a deadline:
-// a hang is a failure, not a stuck test.
+// clientDeadline bounds every client run: a hang is a failure, not a
+// stuck test.
+const clientDeadline = 60 * time.Second
+
+// client runs a client program with a clean environment and HOME set to
+// home (so that ~/.postgresql defaults are the test's).
 func client(t *testing.T, home string, env []string, name string, args ...string) result {
 	t.Helper()
+	return clientWithin(t, clientDeadline, home, env, name, args...)
+}
+
+// clientWithin is client with another deadline, for long jobs.
+func clientWithin(t *testing.T, deadline time.Duration, home string, env []string, name string, args ...string) result {
+	t.Helper()
+	r := runClient(deadline, home, env, name, args...)
+	if r.hung {
+		t.Fatalf("%s %v did not finish within %v (hang)\n%s", name, args, deadline, r)
+	}
+	return r
+}
+
+// clientNoFatal is client for use outside the test's goroutine.
+func clientNoFatal(home string, env []string, name string, args ...string) result {
+	return runClient(clientDeadline, home, env, name, args...)
+}
+
+func runClient(deadline time.Duration, home string, env []string, name string, args ...string) result {
 	cmd := exec.Command(name, args...)
 	cmd.Env = cleanEnv(append([]string{"HOME=" + home}, env...))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return result{err: err}
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
-		return result{stdout.String(), stderr.String(), err}
-	case <-time.After(60 * time.Second):
+		return result{stdout: stdout.String(), stderr: stderr.String(), err: err}
+	case <-time.After(deadline):
 		cmd.Process.Kill()
 		<-done
-		t.Fatalf("%s %v did not finish within 60 s (hang)\nstderr: %s", name, args, stderr.String())
+		return result{stdout: stdout.String(), stderr: stderr.String(), err: fmt.Errorf("killed after %v", deadline), hung: true}
 	}
-	return result{}
 }

@@ -1,0 +1,139 @@
+/*
+ * pgtls_fork: libpq's TLS and fork().
+ *
+ *   pgtls_fork before CONNINFO   fork first, then parent and child each
+ *                                connect with TLS and run a query
+ *   pgtls_fork after CONNINFO    connect with TLS, fork; the child finishes
+ *                                the inherited connection and tries a new
+ *                                one, the parent keeps using its own
+ *
+ * Each process prints one line "<who>: <outcome>" and the exit status is 0
+ * only if every process behaved: success where TLS must work, a clean
+ * error (never a hang: alarm() kills a stuck process) where it cannot.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "libpq-fe.h"
+
+#define DEADLINE_SECONDS 30
+
+/* Connect and run a query; print the outcome; return 0 on success. */
+static int
+connect_and_query(const char *who, const char *conninfo)
+{
+	PGconn	   *conn = PQconnectdb(conninfo);
+	PGresult   *res;
+	int			ok;
+
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		printf("%s: connection failed: %s", who, PQerrorMessage(conn));
+		PQfinish(conn);
+		return 1;
+	}
+	res = PQexec(conn, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	printf("%s: %s\n", who, ok ? "tls query ok" : "query failed");
+	PQclear(res);
+	PQfinish(conn);
+	return ok ? 0 : 1;
+}
+
+static int
+wait_child(pid_t pid)
+{
+	int			status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return 1;
+	if (WIFSIGNALED(status))
+	{
+		printf("child: killed by signal %d%s\n", WTERMSIG(status),
+			   WTERMSIG(status) == SIGALRM ? " (hang)" : "");
+		return 1;
+	}
+	return WEXITSTATUS(status);
+}
+
+static int
+fork_before(const char *conninfo)
+{
+	pid_t		pid;
+	int			rc;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+	{
+		alarm(DEADLINE_SECONDS);
+		exit(connect_and_query("child", conninfo));
+	}
+	rc = connect_and_query("parent", conninfo);
+	return wait_child(pid) | rc;
+}
+
+static int
+fork_after(const char *conninfo)
+{
+	PGconn	   *conn = PQconnectdb(conninfo);
+	pid_t		pid;
+	int			rc = 0;
+	PGresult   *res;
+
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		printf("parent: connection failed: %s", PQerrorMessage(conn));
+		return 1;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+	{
+		PGconn	   *again;
+
+		alarm(DEADLINE_SECONDS);
+		/* Dropping the inherited connection must not touch Go. */
+		PQfinish(conn);
+		again = PQconnectdb(conninfo);
+		if (PQstatus(again) == CONNECTION_OK)
+			printf("child: new connection ok\n");
+		else
+			printf("child: new connection refused: %s", PQerrorMessage(again));
+		PQfinish(again);
+		exit(0);
+	}
+	res = PQexec(conn, "SELECT 1");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		printf("parent: query after fork failed: %s", PQerrorMessage(conn));
+		rc = 1;
+	}
+	else
+		printf("parent: query after fork ok\n");
+	PQclear(res);
+	rc |= wait_child(pid);
+	PQfinish(conn);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc != 3)
+	{
+		fprintf(stderr, "usage: %s before|after CONNINFO\n", argv[0]);
+		return 2;
+	}
+	alarm(DEADLINE_SECONDS);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (strcmp(argv[1], "before") == 0)
+		return fork_before(argv[2]);
+	if (strcmp(argv[1], "after") == 0)
+		return fork_after(argv[2]);
+	fprintf(stderr, "unknown mode \"%s\"\n", argv[1]);
+	return 2;
+}

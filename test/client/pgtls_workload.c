@@ -1,0 +1,283 @@
+/*
+ * pgtls_workload: drive libpq through everything that moves data, on a
+ * non-blocking connection, and check every byte.  Run under faultshim.so
+ * it shows that the TLS layer survives EAGAIN, EINTR and short counts at
+ * any point.
+ *
+ * usage: pgtls_workload CONNINFO
+ *
+ *   1. connect with PQconnectStart / PQconnectPoll and poll()
+ *   2. a query whose result is over 1 MB
+ *   3. COPY FROM STDIN of 2 MB in non-blocking mode, checked by the server
+ *   4. COPY TO STDOUT of 1.5 MB
+ *   5. pipeline mode: 64 parameterized queries, then a sync
+ *
+ * Prints "ok" and exits 0 when all is well; otherwise says what went wrong
+ * and exits 1.  A hang is caught by alarm().
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libpq-fe.h"
+
+#define ROWS 1500
+#define COPY_IN_ROWS 2000
+
+static PGconn *conn;
+static const char *phase = "start";
+
+static void
+die(const char *what)
+{
+	printf("FAIL in %s: %s: %s", phase, what, conn ? PQerrorMessage(conn) : "\n");
+	exit(1);
+}
+
+/* The row content both sides can compute: letter and length from g. */
+static int
+row_len(int g)
+{
+	return 1000 + g % 100;
+}
+
+static int
+row_ok(int g, const char *v, int len)
+{
+	if (len != row_len(g))
+		return 0;
+	for (int i = 0; i < len; i++)
+		if (v[i] != 'A' + g % 26)
+			return 0;
+	return 1;
+}
+
+static void
+wait_socket(int for_write)
+{
+	struct pollfd p = {PQsocket(conn), for_write ? POLLOUT : POLLIN, 0};
+
+	if (poll(&p, 1, 30000) <= 0)
+		die("poll timed out");
+}
+
+static void
+connect_nonblocking(const char *conninfo)
+{
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+
+	conn = PQconnectStart(conninfo);
+	if (conn == NULL || PQstatus(conn) == CONNECTION_BAD)
+		die("PQconnectStart");
+	while (st != PGRES_POLLING_OK)
+	{
+		if (st == PGRES_POLLING_FAILED)
+			die("connect");
+		wait_socket(st == PGRES_POLLING_WRITING);
+		st = PQconnectPoll(conn);
+	}
+	if (!PQsslInUse(conn))
+		die("connection is not using TLS");
+}
+
+static PGresult *
+exec_checked(const char *sql, ExecStatusType want)
+{
+	PGresult   *res = PQexec(conn, sql);
+
+	if (PQresultStatus(res) != want)
+		die(sql);
+	return res;
+}
+
+static void
+big_query(void)
+{
+	char		sql[256];
+	PGresult   *res;
+
+	snprintf(sql, sizeof(sql),
+			 "SELECT g, repeat(chr(65 + g %% 26), 1000 + g %% 100) FROM generate_series(1, %d) g", ROWS);
+	res = exec_checked(sql, PGRES_TUPLES_OK);
+	if (PQntuples(res) != ROWS)
+		die("big query: row count");
+	for (int i = 0; i < ROWS; i++)
+		if (atoi(PQgetvalue(res, i, 0)) != i + 1 ||
+			!row_ok(i + 1, PQgetvalue(res, i, 1), PQgetlength(res, i, 1)))
+			die("big query: row content");
+	PQclear(res);
+}
+
+/* Flush in non-blocking mode, waiting for the socket as libpq asks. */
+static void
+flush_all(void)
+{
+	int			r;
+
+	while ((r = PQflush(conn)) != 0)
+	{
+		if (r < 0)
+			die("PQflush");
+		wait_socket(1);
+		if (!PQconsumeInput(conn))
+			die("PQconsumeInput during flush");
+	}
+}
+
+static PGresult *
+get_result_nonblocking(void)
+{
+	while (PQisBusy(conn))
+	{
+		wait_socket(0);
+		if (!PQconsumeInput(conn))
+			die("PQconsumeInput");
+	}
+	return PQgetResult(conn);
+}
+
+static void
+copy_in(void)
+{
+	char	   *line = malloc(64 + 1200);
+	PGresult   *res;
+
+	PQclear(exec_checked("CREATE TEMP TABLE tin (g int, t text)", PGRES_COMMAND_OK));
+	if (PQsetnonblocking(conn, 1) != 0)
+		die("PQsetnonblocking");
+	if (!PQsendQuery(conn, "COPY tin FROM STDIN"))
+		die("COPY FROM send");
+	flush_all();
+	res = get_result_nonblocking();
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+		die("COPY FROM start");
+	PQclear(res);
+	for (int g = 1; g <= COPY_IN_ROWS; g++)
+	{
+		int			n = sprintf(line, "%d\t", g);
+		int			r;
+
+		memset(line + n, 'A' + g % 26, row_len(g));
+		n += row_len(g);
+		line[n++] = '\n';
+		while ((r = PQputCopyData(conn, line, n)) == 0)
+			wait_socket(1);
+		if (r < 0)
+			die("PQputCopyData");
+	}
+	if (PQputCopyEnd(conn, NULL) < 0)
+		die("PQputCopyEnd");
+	flush_all();
+	res = get_result_nonblocking();
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		die("COPY FROM end");
+	PQclear(res);
+	while ((res = get_result_nonblocking()) != NULL)
+		PQclear(res);
+	if (PQsetnonblocking(conn, 0) != 0)
+		die("PQsetnonblocking off");
+	free(line);
+
+	res = exec_checked("SELECT count(*), count(*) FILTER (WHERE t <> repeat(chr(65 + g % 26), 1000 + g % 100)) FROM tin",
+					   PGRES_TUPLES_OK);
+	if (atoi(PQgetvalue(res, 0, 0)) != COPY_IN_ROWS || atoi(PQgetvalue(res, 0, 1)) != 0)
+		die("COPY FROM: server saw wrong rows");
+	PQclear(res);
+}
+
+static void
+copy_out(void)
+{
+	char		sql[256];
+	char	   *buf;
+	int			n;
+	int			rows = 0;
+	PGresult   *res;
+
+	snprintf(sql, sizeof(sql),
+			 "COPY (SELECT g, repeat(chr(65 + g %% 26), 1000 + g %% 100) FROM generate_series(1, %d) g) TO STDOUT", ROWS);
+	PQclear(exec_checked(sql, PGRES_COPY_OUT));
+	while ((n = PQgetCopyData(conn, &buf, 0)) > 0)
+	{
+		int			g = atoi(buf);
+		char	   *tab = memchr(buf, '\t', n);
+
+		rows++;
+		if (g != rows || tab == NULL || buf[n - 1] != '\n' ||
+			!row_ok(g, tab + 1, (int) (buf + n - 1 - (tab + 1))))
+			die("COPY TO: row content");
+		PQfreemem(buf);
+	}
+	if (n != -1 || rows != ROWS)
+		die("COPY TO: end or row count");
+	res = PQgetResult(conn);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		die("COPY TO: result");
+	PQclear(res);
+	if (PQgetResult(conn) != NULL)
+		die("COPY TO: expected end of results");
+}
+
+static void
+pipeline(void)
+{
+	const int	n = 64;
+	PGresult   *res;
+
+	if (PQsetnonblocking(conn, 1) != 0 || !PQenterPipelineMode(conn))
+		die("enter pipeline mode");
+	for (int i = 0; i < n; i++)
+	{
+		char		len[16];
+		const char *params[1] = {len};
+
+		snprintf(len, sizeof(len), "%d", 1000 * (i + 1));
+		if (!PQsendQueryParams(conn, "SELECT repeat('p', $1::int)", 1, NULL, params, NULL, NULL, 0))
+			die("PQsendQueryParams");
+	}
+	if (!PQpipelineSync(conn))
+		die("PQpipelineSync");
+	flush_all();
+	for (int i = 0; i < n; i++)
+	{
+		res = get_result_nonblocking();
+		if (PQresultStatus(res) != PGRES_TUPLES_OK || PQgetlength(res, 0, 0) != 1000 * (i + 1))
+			die("pipeline result");
+		PQclear(res);
+		if (get_result_nonblocking() != NULL)
+			die("pipeline: expected end of results");
+	}
+	res = get_result_nonblocking();
+	if (PQresultStatus(res) != PGRES_PIPELINE_SYNC)
+		die("pipeline sync");
+	PQclear(res);
+	if (!PQexitPipelineMode(conn) || PQsetnonblocking(conn, 0) != 0)
+		die("exit pipeline mode");
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc != 2)
+	{
+		fprintf(stderr, "usage: %s CONNINFO\n", argv[0]);
+		return 2;
+	}
+	alarm(60);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	phase = "connect";
+	connect_nonblocking(argv[1]);
+	phase = "big query";
+	big_query();
+	phase = "COPY FROM STDIN";
+	copy_in();
+	phase = "COPY TO STDOUT";
+	copy_out();
+	phase = "pipeline";
+	pipeline();
+	PQfinish(conn);
+	printf("ok\n");
+	return 0;
+}

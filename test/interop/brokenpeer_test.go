@@ -1,0 +1,103 @@
+//go:build interop
+
+package interop
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+)
+
+// brokenServer accepts one connection at a time, answers the SSLRequest
+// with 'S' and then misbehaves as behave says.
+func brokenServer(t *testing.T, behave func(c net.Conn)) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(30 * time.Second))
+				req := make([]byte, 8)
+				if _, err := io.ReadFull(c, req); err != nil || binary.BigEndian.Uint32(req[4:]) != 80877103 {
+					return
+				}
+				if _, err := c.Write([]byte{'S'}); err != nil {
+					return
+				}
+				behave(c)
+			}()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// readClientHello consumes the client's first TLS record.
+func readClientHello(c net.Conn) {
+	hdr := make([]byte, 5)
+	if _, err := io.ReadFull(c, hdr); err != nil {
+		return
+	}
+	io.CopyN(io.Discard, c, int64(binary.BigEndian.Uint16(hdr[3:])))
+}
+
+func TestBrokenPeer(t *testing.T) {
+	random := make([]byte, 256)
+	rand.Read(random)
+	cases := []struct {
+		name    string
+		behave  func(c net.Conn)
+		wantErr string // for the Go libpq
+	}{
+		{"close after S", func(c net.Conn) {}, `SSL SYSCALL error: EOF detected`},
+		{"close after ClientHello", func(c net.Conn) { readClientHello(c) }, `SSL SYSCALL error: EOF detected`},
+		{"garbage", func(c net.Conn) { readClientHello(c); c.Write(random) }, `SSL error: `},
+		{"plaintext error message", func(c net.Conn) {
+			readClientHello(c)
+			c.Write([]byte("EFATAL: not really TLS\x00\x00"))
+		}, `SSL error: `},
+		{"truncated record", func(c net.Conn) {
+			readClientHello(c)
+			c.Write([]byte{22, 3, 3, 0, 100, 2, 0, 0})
+		}, `SSL SYSCALL error: EOF detected`},
+		{"oversized record", func(c net.Conn) {
+			readClientHello(c)
+			c.Write([]byte{22, 3, 3, 0xff, 0xff})
+			c.Write(make([]byte, 1024))
+		}, `SSL error: `},
+		{"stall", func(c net.Conn) { readClientHello(c); time.Sleep(20 * time.Second) }, `timeout expired`},
+	}
+	home := t.TempDir()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			port := brokenServer(t, c.behave)
+			conninfo := fmt.Sprintf("host=127.0.0.1 port=%d user=postgres dbname=postgres sslmode=require connect_timeout=3", port)
+			for _, build := range []string{goPrefix, osslPrefix} {
+				start := time.Now()
+				r := client(t, home, nil, filepath.Join(build, "bin", "psql"), "-X", "-d", conninfo, "-c", "SELECT 1")
+				if r.err == nil {
+					t.Fatalf("%s: connected to a broken server:\n%s", build, r)
+				}
+				if elapsed := time.Since(start); elapsed > 15*time.Second {
+					t.Errorf("%s: took %v to give up", build, elapsed)
+				}
+				if build == goPrefix && !regexp.MustCompile(c.wantErr).MatchString(r.stderr) {
+					t.Errorf("Go libpq: want error matching %q\n%s", c.wantErr, r)
+				}
+				t.Logf("%s: %s", filepath.Base(build), r.stderr)
+			}
+		})
+	}
+}

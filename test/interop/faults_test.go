@@ -1,0 +1,69 @@
+//go:build interop
+
+package interop
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// TestFaultInjection runs the workload (connect, > 1 MB result, COPY both
+// ways, pipeline mode) through the Go libpq under faultshim.so: send() and
+// recv() return EAGAIN, EINTR and short counts at seeded random points.
+// Every schedule must finish with every byte right: the faults are all
+// ones a kernel may produce, so a failure is a bug.
+func TestFaultInjection(t *testing.T) {
+	f := newFixture(t)
+	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+
+	// Without faults first, and the same workload through the OpenSSL
+	// libpq, so that a failure below is about the faults.
+	for _, lib := range []string{goPrefix, osslPrefix} {
+		r := client(t, f.home, []string{"LD_LIBRARY_PATH=" + lib + "/lib"}, tool("pgtls_workload"), conninfo)
+		if r.err != nil || strings.TrimSpace(r.stdout) != "ok" {
+			t.Fatalf("workload with %s/lib, no faults: %s", lib, r)
+		}
+	}
+
+	schedules := 1000
+	if s := os.Getenv("FAULT_SCHEDULES"); s != "" {
+		schedules, _ = strconv.Atoi(s)
+	}
+	var (
+		next    atomic.Int64
+		mu      sync.Mutex
+		failed  []string
+		workers sync.WaitGroup
+	)
+	for w := 0; w < 2; w++ {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for {
+				seed := next.Add(1)
+				if seed > int64(schedules) {
+					return
+				}
+				r := clientNoFatal(f.home, []string{
+					"LD_PRELOAD=" + tool("faultshim.so"),
+					fmt.Sprintf("FAULT_SEED=%d", seed),
+				}, tool("pgtls_workload"), conninfo)
+				if r.err != nil || strings.TrimSpace(r.stdout) != "ok" {
+					mu.Lock()
+					failed = append(failed, fmt.Sprintf("FAULT_SEED=%d: %s", seed, r))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	workers.Wait()
+	if len(failed) > 0 {
+		t.Errorf("%d of %d schedules failed; first ones:\n%s", len(failed), schedules, strings.Join(failed[:min(3, len(failed))], "\n"))
+	}
+	t.Logf("%d fault schedules, %d failed", schedules, len(failed))
+}
