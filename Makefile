@@ -100,7 +100,7 @@ $(STAMP)/meson-go: $(STAMP)/tree $(TREE_FILES)
 # --- the README's commands ---------------------------------------------------
 
 # Small C programs linked to the Go libpq, for the demo and the tests.
-TOOLS := $(addprefix $(B)/tools/,pgtls_info pgtls_fork pgtls_threads pgtls_workload faultshim.so mkcerts)
+TOOLS := $(addprefix $(B)/tools/,pgtls_info pgtls_fork pgtls_threads pgtls_workload pgtls_connect faultshim.so mkcerts)
 
 $(B)/tools/mkcerts: $(shell find test/certs test/cmd -name '*.go')
 	@mkdir -p $(@D)
@@ -138,8 +138,9 @@ check-interop: all $(TOOLS)
 	@cd test/interop && $(AS_TESTER) env PG_GO_PREFIX=$(PREFIX) PG_OPENSSL_PREFIX=$(OPENSSL_PREFIX) \
 		PG_TOOLS=$(B)/tools PG_BUILD=$(B) PG_TREE=$(TREE) $(B)/tests/interop.test -test.count=1 -test.timeout=30m $(if $(V),-test.v)
 
-bench: all
-	@bash bench/run.sh $(PREFIX) $(OPENSSL_PREFIX)
+bench: all $(TOOLS)
+	@bash build/install-deps.sh bench
+	@$(AS_TESTER) bash bench/run.sh $(PREFIX) $(OPENSSL_PREFIX) $(B)/tools
 
 clean:
 	rm -rf $(B)/lib $(B)/pg-go $(B)/pg-openssl $(B)/meson-go $(STAMP)/install-* $(STAMP)/meson-go

@@ -12,6 +12,8 @@ packages=(
 	libipc-run-perl             # PostgreSQL's TAP tests
 	ca-certificates
 )
+# make bench draws its chart with gnuplot.
+[ "${1:-}" = bench ] && packages+=(gnuplot-nox)
 
 # postgres refuses to run as root; tests and the demo run their servers as
 # this unprivileged user when make is run by root (as CI is).

@@ -96,6 +96,16 @@ func classify(err error, transportEOF bool) *Error {
 	if errors.As(err, &cve) {
 		return &Error{Kind: KindTLS, Message: "certificate verify failed: " + cve.Err.Error(), Err: err}
 	}
+	var rh tls.RecordHeaderError
+	if errors.As(err, &rh) {
+		// What OpenSSL calls the same two conditions: bytes that are not
+		// a TLS record (a peer speaking something else), or a record
+		// longer than the protocol allows.
+		if strings.HasPrefix(rh.Msg, "oversized record") {
+			return &Error{Kind: KindTLS, Message: "packet length too long: " + rh.Msg, Err: err}
+		}
+		return &Error{Kind: KindTLS, Message: "wrong version number: " + strings.TrimPrefix(rh.Msg, "tls: "), VersionMismatch: true, Err: err}
+	}
 	var op *net.OpError
 	if errors.As(err, &op) && (op.Op == "remote error" || op.Op == "local error") {
 		if code, ok := alertCode(op.Err); ok {

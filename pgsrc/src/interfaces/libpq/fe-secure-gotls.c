@@ -112,7 +112,8 @@ report_error(PGconn *conn, GoTLSConn *gc)
 			SOCK_ERRNO_SET(err);
 			return;
 		case GOTLS_ERR_EOF:
-			libpq_append_conn_error(conn, "SSL SYSCALL error: EOF detected");
+			/* OpenSSL 3's wording for a peer gone without close_notify */
+			libpq_append_conn_error(conn, "SSL error: unexpected eof while reading");
 			break;
 		case GOTLS_ERR_CLOSED:
 			libpq_append_conn_error(conn, "SSL connection has been closed unexpectedly");

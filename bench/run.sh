@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# make bench: the Go libpq beside the OpenSSL libpq, both against the same
+# OpenSSL-built server on loopback in the same run, with plain TCP as the
+# ceiling.  Both clients are the same programs (the OpenSSL build's
+# pgbench and psql); LD_LIBRARY_PATH picks the libpq.
+#
+# Writes bench/results/results.md and bench/results/chart.png.
+#
+# usage: run.sh GO-PREFIX OPENSSL-PREFIX TOOLS-DIR
+set -euo pipefail
+
+go_prefix=$1 ossl_prefix=$2 tools=$3
+here=$(cd "$(dirname "$0")" && pwd)
+out=$here/results
+duration=${BENCH_SECONDS:-15}
+copy_rows=${BENCH_COPY_ROWS:-500000}   # 500000 rows of 1000 bytes: 500 MB
+work=$(mktemp -d /tmp/pg-gotls-bench.XXXXXX)
+chmod 755 "$work"
+mkdir -p "$out"
+
+cleanup() {
+	"$ossl_prefix/bin/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+step() { printf '==> %s\n' "$*"; }
+
+step "server: OpenSSL build, ECDSA P-256 certificate, on 127.0.0.1"
+"$tools/mkcerts" "$work/certs" bench
+"$ossl_prefix/bin/initdb" -D "$work/data" -U postgres -A trust --no-sync >"$work/initdb.log"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >>"$work/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$work'
+max_connections = 50
+ssl = on
+ssl_cert_file = '$work/certs/server.crt'
+ssl_key_file = '$work/certs/server.key'
+CONF
+"$ossl_prefix/bin/pg_ctl" -D "$work/data" -l "$work/server.log" -w start >/dev/null
+"$ossl_prefix/bin/pgbench" -i -q -s 10 -h "$work" -p "$port" -U postgres postgres >/dev/null 2>&1
+
+base="host=localhost hostaddr=127.0.0.1 port=$port user=postgres dbname=postgres"
+
+# client NAME SSLMODE LIBDIR: one row of measurements.
+measure() {
+	local name=$1 sslmode=$2 libdir=$3
+	local conninfo="$base sslmode=$sslmode"
+	local env=(env LD_LIBRARY_PATH="$libdir")
+	step "$name: pgbench -C -S -c 4 -j 2 (new connection per transaction)"
+	local conn_tps
+	conn_tps=$("${env[@]}" "$ossl_prefix/bin/pgbench" -n -C -S -c 4 -j 2 -T "$duration" "$conninfo" 2>&1 |
+		sed -nE 's/^tps = ([0-9.]+).*/\1/p')
+	step "$name: pgbench -S -c 8 -j 2 (persistent connections)"
+	local tps
+	tps=$("${env[@]}" "$ossl_prefix/bin/pgbench" -n -S -c 8 -j 2 -T "$duration" "$conninfo" 2>&1 |
+		sed -nE 's/^tps = ([0-9.]+).*/\1/p')
+	step "$name: COPY of $((copy_rows / 1000)) MB through psql"
+	local start end copy_s
+	start=$(date +%s.%N)
+	"${env[@]}" "$ossl_prefix/bin/psql" -X -q -d "$conninfo" \
+		-c "COPY (SELECT repeat('x', 999) FROM generate_series(1, $copy_rows)) TO STDOUT" >/dev/null
+	end=$(date +%s.%N)
+	copy_s=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
+	local first rss threads
+	read -r first rss threads < <("${env[@]}" "$tools/pgtls_connect" "$conninfo" |
+		awk '/first_connect_ms/{f=$2} /rss_kb/{r=$2} /threads/{t=$2} END{print f, r, t}')
+	printf '%s|%s|%s|%.2f|%s|%s|%s\n' "$name" "$conn_tps" "$tps" "$copy_s" "$first" "$rss" "$threads" >>"$work/rows"
+}
+
+measure "no TLS" disable "$ossl_prefix/lib"
+measure "OpenSSL libpq" require "$ossl_prefix/lib"
+measure "Go libpq" require "$go_prefix/lib"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+ossl=$(grep '^OpenSSL libpq|' "$work/rows")
+gol=$(grep '^Go libpq|' "$work/rows")
+field() { echo "$1" | cut -d'|' -f"$2"; }
+
+{
+	echo "# Client benchmark: Go libpq vs OpenSSL libpq"
+	echo
+	echo "$(date -u +%Y-%m-%d), $(nproc) cores, server: PostgreSQL $("$ossl_prefix/bin/postgres" --version | awk '{print $3}') with OpenSSL,"
+	echo "ECDSA P-256 certificate, TLS 1.3, loopback; ${duration} s per pgbench run."
+	echo
+	echo "| client | connections/s (pgbench -C -S -c 4 -j 2) | select-only tps (pgbench -S -c 8 -j 2) | COPY $((copy_rows / 1000)) MB to stdout, s | first connection in a process, ms | client RSS with 2 connections, kB | client threads |"
+	echo "|---|---|---|---|---|---|---|"
+	while IFS='|' read -r name c t copy first rss threads; do
+		echo "| $name | $c | $t | $copy | $first | $rss | $threads |"
+	done <"$work/rows"
+	echo
+	echo "Ratios, Go libpq / OpenSSL libpq (targets: connections/s ≥ 1.0, tps ≥ 1.0, COPY time ≤ 1.0):"
+	echo
+	echo "- connections/s: $(ratio "$(field "$gol" 2)" "$(field "$ossl" 2)")"
+	echo "- select-only tps: $(ratio "$(field "$gol" 3)" "$(field "$ossl" 3)")"
+	echo "- COPY time: $(ratio "$(field "$gol" 4)" "$(field "$ossl" 4)")"
+} >"$out/results.md"
+cp "$work/rows" "$out/results.dat"
+
+if command -v gnuplot >/dev/null; then
+	gnuplot <<PLOT
+set terminal pngcairo size 1200,420 font ",10"
+set output "$out/chart.png"
+set datafile separator "|"
+set style data histograms
+set style fill solid 0.8 border -1
+set boxwidth 0.8
+set multiplot layout 1,3 title "Go libpq vs OpenSSL libpq (same OpenSSL server, loopback)"
+set yrange [0:*]
+set title "connections/s (higher is better)"
+plot "$out/results.dat" using 2:xtic(1) notitle lc rgb "#4477aa"
+set title "select-only tps (higher is better)"
+plot "$out/results.dat" using 3:xtic(1) notitle lc rgb "#66ccee"
+set title "COPY 500 MB, seconds (lower is better)"
+plot "$out/results.dat" using 4:xtic(1) notitle lc rgb "#ee6677"
+unset multiplot
+PLOT
+fi
+cat "$out/results.md"
