@@ -3,9 +3,10 @@
  *
  *   pgtls_fork before CONNINFO   fork first, then parent and child each
  *                                connect with TLS and run a query
- *   pgtls_fork after CONNINFO    connect with TLS, fork; the child finishes
- *                                the inherited connection and tries a new
- *                                one, the parent keeps using its own
+ *   pgtls_fork after CONNINFO    connect with TLS, fork; the child tries
+ *                                the inherited connection, finishes it and
+ *                                tries a new one; the parent keeps using
+ *                                its own
  *
  * Each process prints one line "<who>: <outcome>" and the exit status is 0
  * only if every process behaved: success where TLS must work, a clean
@@ -96,7 +97,14 @@ fork_after(const char *conninfo)
 		PGconn	   *again;
 
 		alarm(DEADLINE_SECONDS);
-		/* Dropping the inherited connection must not touch Go. */
+		/* Using the parent's connection must fail, not hang. */
+		res = PQexec(conn, "SELECT 1");
+		if (PQresultStatus(res) == PGRES_TUPLES_OK)
+			printf("child: inherited connection usable\n");
+		else
+			printf("child: inherited connection refused: %s", PQerrorMessage(conn));
+		PQclear(res);
+		/* Dropping the inherited connection must not touch Go either. */
 		PQfinish(conn);
 		again = PQconnectdb(conninfo);
 		if (PQstatus(again) == CONNECTION_OK)

@@ -293,12 +293,31 @@ pgtls_close(PGconn *conn)
 	conn->ssl_handshake_started = false;
 }
 
+/*
+ * The session of conn, or NULL (with an error reported) in a process
+ * forked after the Go library started: a connection inherited across
+ * fork() belongs to the parent, and calling into Go here would hang.
+ */
+static GoTLSConn *
+usable_session(PGconn *conn)
+{
+	if (!pggotls_usable())
+	{
+		libpq_append_conn_error(conn, "SSL connection was inherited across fork() and cannot be used in this process");
+		SOCK_ERRNO_SET(ECONNRESET);
+		return NULL;
+	}
+	return conn->gotls;
+}
+
 ssize_t
 pgtls_read(PGconn *conn, void *ptr, size_t len)
 {
-	GoTLSConn  *gc = conn->gotls;
+	GoTLSConn  *gc = usable_session(conn);
 	ssize_t		n;
 
+	if (gc == NULL)
+		return -1;
 	SOCK_ERRNO_SET(0);
 	n = gc->lib->read(gc->session, ptr, len);
 	if (n < 0)
@@ -311,15 +330,20 @@ pgtls_bytes_pending(PGconn *conn)
 {
 	GoTLSConn  *gc = conn->gotls;
 
+	/* Nothing is pending for a process that may not use the session. */
+	if (!pggotls_usable())
+		return 0;
 	return gc->lib->pending(gc->session);
 }
 
 ssize_t
 pgtls_write(PGconn *conn, const void *ptr, size_t len)
 {
-	GoTLSConn  *gc = conn->gotls;
+	GoTLSConn  *gc = usable_session(conn);
 	ssize_t		n;
 
+	if (gc == NULL)
+		return -1;
 	SOCK_ERRNO_SET(0);
 	n = gc->lib->write(gc->session, ptr, len);
 	if (n < 0)
