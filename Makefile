@@ -140,7 +140,11 @@ check-interop: all $(TOOLS)
 
 bench: all $(TOOLS)
 	@bash build/install-deps.sh bench
-	@$(AS_TESTER) bash bench/run.sh $(PREFIX) $(OPENSSL_PREFIX) $(B)/tools
+	@rm -rf $(B)/bench && mkdir -p $(B)/bench && $(if $(AS_TESTER),chown pggotls $(B)/bench,true)
+	@$(AS_TESTER) bash bench/run.sh $(PREFIX) $(OPENSSL_PREFIX) $(B)/tools $(B)/bench
+	@mkdir -p bench/results && cp $(B)/bench/results.md $(B)/bench/results.dat bench/results/
+	@if [ -f $(B)/bench/chart.png ]; then cp $(B)/bench/chart.png bench/results/; fi
+	$(call say,results in bench/results/results.md and chart.png)
 
 clean:
 	rm -rf $(B)/lib $(B)/pg-go $(B)/pg-openssl $(B)/meson-go $(STAMP)/install-* $(STAMP)/meson-go

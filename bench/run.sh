@@ -4,22 +4,23 @@
 # ceiling.  Both clients are the same programs (the OpenSSL build's
 # pgbench and psql); LD_LIBRARY_PATH picks the libpq.
 #
-# Writes bench/results/results.md and bench/results/chart.png.
+# Writes results.md, results.dat and chart.png into OUT-DIR.
 #
-# usage: run.sh GO-PREFIX OPENSSL-PREFIX TOOLS-DIR
+# usage: run.sh GO-PREFIX OPENSSL-PREFIX TOOLS-DIR OUT-DIR
 set -euo pipefail
 
-go_prefix=$1 ossl_prefix=$2 tools=$3
+go_prefix=$1 ossl_prefix=$2 tools=$3 out=$4
 here=$(cd "$(dirname "$0")" && pwd)
-out=$here/results
 duration=${BENCH_SECONDS:-15}
 copy_rows=${BENCH_COPY_ROWS:-500000}   # 500000 rows of 1000 bytes: 500 MB
 work=$(mktemp -d /tmp/pg-gotls-bench.XXXXXX)
 chmod 755 "$work"
 mkdir -p "$out"
 
+. "$here/../test/tls-server.sh"
+
 cleanup() {
-	"$ossl_prefix/bin/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true
+	stop_tls_server "$work" "$ossl_prefix"
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -27,19 +28,7 @@ trap cleanup EXIT
 step() { printf '==> %s\n' "$*"; }
 
 step "server: OpenSSL build, ECDSA P-256 certificate, on 127.0.0.1"
-"$tools/mkcerts" "$work/certs" bench
-"$ossl_prefix/bin/initdb" -D "$work/data" -U postgres -A trust --no-sync >"$work/initdb.log"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >>"$work/data/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $port
-unix_socket_directories = '$work'
-max_connections = 50
-ssl = on
-ssl_cert_file = '$work/certs/server.crt'
-ssl_key_file = '$work/certs/server.key'
-CONF
-"$ossl_prefix/bin/pg_ctl" -D "$work/data" -l "$work/server.log" -w start >/dev/null
+start_tls_server "$work" "$ossl_prefix" "$tools" "max_connections = 50"
 "$ossl_prefix/bin/pgbench" -i -q -s 10 -h "$work" -p "$port" -U postgres postgres >/dev/null 2>&1
 
 base="host=localhost hostaddr=127.0.0.1 port=$port user=postgres dbname=postgres"

@@ -2,7 +2,6 @@ package pgtls
 
 import (
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -51,31 +50,7 @@ func loadCRLs(o *ClientOptions) (*crlSet, error) {
 }
 
 func parseCRLs(data []byte) ([]*x509.RevocationList, error) {
-	var lists []*x509.RevocationList
-	rest := data
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "X509 CRL" {
-			continue
-		}
-		l, err := x509.ParseRevocationList(block.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		lists = append(lists, l)
-	}
-	if len(lists) == 0 && len(data) > 0 && data[0] == 0x30 {
-		l, err := x509.ParseRevocationList(data)
-		if err != nil {
-			return nil, err
-		}
-		lists = append(lists, l)
-	}
-	return lists, nil
+	return parseAll(data, x509.ParseRevocationList, "X509 CRL")
 }
 
 // dirLists reads the CRLs of the hashed directory. Matching by issuer

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"syscall"
 )
 
@@ -42,7 +43,14 @@ func loadCertPool(name string) (*x509.CertPool, []*x509.Certificate, error) {
 }
 
 func parseCertificates(data []byte) ([]*x509.Certificate, error) {
-	var certs []*x509.Certificate
+	return parseAll(data, x509.ParseCertificate, "CERTIFICATE", "TRUSTED CERTIFICATE")
+}
+
+// parseAll parses, with parse, the PEM blocks of data that have one of
+// types, or data itself if it holds none and looks like DER: the two
+// forms OpenSSL's file readers accept.
+func parseAll[T any](data []byte, parse func([]byte) (T, error), types ...string) ([]T, error) {
+	var out []T
 	rest := data
 	for {
 		var block *pem.Block
@@ -50,23 +58,23 @@ func parseCertificates(data []byte) ([]*x509.Certificate, error) {
 		if block == nil {
 			break
 		}
-		if block.Type != "CERTIFICATE" && block.Type != "TRUSTED CERTIFICATE" {
+		if !slices.Contains(types, block.Type) {
 			continue
 		}
-		c, err := x509.ParseCertificate(block.Bytes)
+		v, err := parse(block.Bytes)
 		if err != nil {
 			return nil, err
 		}
-		certs = append(certs, c)
+		out = append(out, v)
 	}
-	if len(certs) == 0 && len(data) > 0 && data[0] == 0x30 {
-		c, err := x509.ParseCertificate(data)
+	if len(out) == 0 && len(data) > 0 && data[0] == 0x30 {
+		v, err := parse(data)
 		if err != nil {
 			return nil, err
 		}
-		certs = append(certs, c)
+		out = append(out, v)
 	}
-	return certs, nil
+	return out, nil
 }
 
 // checkKeyFilePermissions applies libpq's rule for private key files: a
