@@ -14,19 +14,29 @@
  *
  * Prints "ok" and exits 0 when all is well; otherwise says what went wrong
  * and exits 1.  A hang is caught by alarm().
+ *
+ * The waits are long on purpose: under faultshim.so's tiny reads and
+ * writes, Linux's loopback TCP now and then stalls for 30-40 seconds
+ * (receive-queue pruning, retransmission and window-probe back-off; the
+ * data then arrives whole).  Seen in `nstat` as TcpExtPruneCalled and
+ * TcpRetransSegs.  A real hang still fails, after POLL_TIMEOUT_MS.
  */
+#include <linux/sockios.h>
 #include <poll.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "libpq-fe.h"
 
+#define POLL_TIMEOUT_MS 150000
 #define ROWS 1500
 #define COPY_IN_ROWS 2000
 
 static PGconn *conn;
+static const char *conninfo_arg;
 static const char *phase = "start";
 
 static void
@@ -59,8 +69,41 @@ wait_socket(int for_write)
 {
 	struct pollfd p = {PQsocket(conn), for_write ? POLLOUT : POLLIN, 0};
 
-	if (poll(&p, 1, 30000) <= 0)
+	if (poll(&p, 1, POLL_TIMEOUT_MS) <= 0)
+	{
+		int			inq = -1,
+					outq = -1;
+
+		/* Say where the bytes are, to tell a stuck client from a silent server. */
+		ioctl(PQsocket(conn), FIONREAD, &inq);
+		ioctl(PQsocket(conn), SIOCOUTQ, &outq);
+		printf("waiting to %s; kernel queues: %d bytes in, %d bytes out; "
+			   "PQisBusy %d, PQflush %d\n", for_write ? "write" : "read", inq, outq,
+			   PQisBusy(conn), PQflush(conn));
+		/* And what the server is doing for us, seen from a new session. */
+		{
+			char		q[256];
+			PGconn	   *other;
+			int			busy_before = PQisBusy(conn);
+			int			consumed = PQconsumeInput(conn);
+
+			printf("PQconsumeInput %d; PQisBusy %d -> %d\n", consumed, busy_before, PQisBusy(conn));
+			snprintf(q, sizeof(q), "%s sslmode=disable", conninfo_arg);
+			other = PQconnectdb(q);
+			PGresult   *r;
+
+			snprintf(q, sizeof(q), "SELECT state, wait_event_type, wait_event, left(query, 60) FROM pg_stat_activity WHERE pid = %d", PQbackendPID(conn));
+			r = PQexec(other, q);
+			if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+				printf("server: state %s, wait %s/%s, query %s\n", PQgetvalue(r, 0, 0),
+					   PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
+			else
+				printf("server: %s", PQerrorMessage(other));
+			PQclear(r);
+			PQfinish(other);
+		}
 		die("poll timed out");
+	}
 }
 
 static void
@@ -265,8 +308,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: %s CONNINFO\n", argv[0]);
 		return 2;
 	}
-	alarm(60);
+	alarm(300);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	conninfo_arg = argv[1];
 	phase = "connect";
 	connect_nonblocking(argv[1]);
 	phase = "big query";

@@ -10,7 +10,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
+
+// faultDeadline bounds one schedule. It is long because loopback TCP
+// itself stalls for tens of seconds now and then under the shim's tiny
+// segments (see pgtls_workload.c); the workload's own poll timeout (150 s)
+// reports a real hang first, with the state of both sides.
+const faultDeadline = 360 * time.Second
 
 // TestFaultInjection runs the workload (connect, > 1 MB result, COPY both
 // ways, pipeline mode) through the Go libpq under faultshim.so: send() and
@@ -49,7 +56,7 @@ func TestFaultInjection(t *testing.T) {
 				if seed > int64(schedules) {
 					return
 				}
-				r := clientNoFatal(f.home, []string{
+				r := runClient(faultDeadline, f.home, []string{
 					"LD_PRELOAD=" + tool("faultshim.so"),
 					fmt.Sprintf("FAULT_SEED=%d", seed),
 				}, tool("pgtls_workload"), conninfo)
