@@ -31,7 +31,7 @@ AS_TESTER := $(if $(filter 0,$(shell id -u)),runuser -u pggotls --,)
 
 say = @printf '==> %s\n' "$(1)"
 
-.PHONY: all run check bench clean distclean check-go check-symbols check-interop check-meson FORCE
+.PHONY: all run check bench clean distclean check-go check-symbols check-interop check-meson check-faults FORCE
 
 all: $(STAMP)/install-go $(STAMP)/install-openssl
 
@@ -132,11 +132,21 @@ check-go: $(STAMP)/deps
 
 check-meson: $(STAMP)/meson-go
 
-check-interop: all $(TOOLS)
+INTEROP_TEST = cd test/interop && $(AS_TESTER) env PG_GO_PREFIX=$(PREFIX) PG_OPENSSL_PREFIX=$(OPENSSL_PREFIX) \
+	PG_TOOLS=$(B)/tools PG_BUILD=$(B) PG_TREE=$(TREE) $(B)/tests/interop.test -test.count=1 -test.timeout=30m $(if $(V),-test.v)
+
+$(B)/tests/interop.test: $(shell find test -name '*.go') $(GO_SOURCES)
+	@$(GO) test -c -tags interop -o $@ ./test/interop
+
+check-interop: all $(TOOLS) $(B)/tests/interop.test
 	$(call say,interop tests: Go libpq against the OpenSSL server)
-	@$(GO) test -c -tags interop -o $(B)/tests/interop.test ./test/interop
-	@cd test/interop && $(AS_TESTER) env PG_GO_PREFIX=$(PREFIX) PG_OPENSSL_PREFIX=$(OPENSSL_PREFIX) \
-		PG_TOOLS=$(B)/tools PG_BUILD=$(B) PG_TREE=$(TREE) $(B)/tests/interop.test -test.count=1 -test.timeout=30m $(if $(V),-test.v)
+	@$(INTEROP_TEST) -test.skip TestFaultInjection
+
+# Not yet part of check: loopback TCP stalls under the shim's tiny
+# segments are not told apart from hangs of ours (docs/status.md).
+check-faults: all $(TOOLS) $(B)/tests/interop.test
+	$(call say,fault injection: 1000 schedules through the Go libpq)
+	@$(INTEROP_TEST) -test.run TestFaultInjection
 
 bench: all $(TOOLS)
 	@bash build/install-deps.sh bench
