@@ -22,6 +22,24 @@ const rootFileHint = "\nEither provide the file, use the system's trusted roots 
 
 // handshakeWith runs a handshake of a client with options o against a Go
 // server presenting cert, and returns the client's error and the server's.
+// expectVerification runs a handshake that must succeed (want == "") or
+// fail with the TLS error want; it returns what the server saw.
+func expectVerification(t *testing.T, cert tls.Certificate, o ClientOptions, want string) error {
+	t.Helper()
+	err, serverErr := handshakeWith(t, cert, o)
+	if want == "" {
+		if err != nil {
+			t.Fatalf("handshake failed: %v", err)
+		}
+		if serverErr != nil {
+			t.Errorf("server: %v", serverErr)
+		}
+		return serverErr
+	}
+	checkError(t, err, KindTLS, want)
+	return serverErr
+}
+
 func handshakeWith(t *testing.T, cert tls.Certificate, o ClientOptions) (error, error) {
 	t.Helper()
 	fd, conn := socketPair(t)
@@ -116,17 +134,10 @@ func TestServerVerification(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err, serverErr := handshakeWith(t, tt.cert, tt.opts)
+			serverErr := expectVerification(t, tt.cert, tt.opts, tt.want)
 			if tt.want == "" {
-				if err != nil {
-					t.Fatalf("handshake failed: %v", err)
-				}
-				if serverErr != nil {
-					t.Errorf("server: %v", serverErr)
-				}
 				return
 			}
-			checkError(t, err, KindTLS, tt.want)
 			// The client told the server why, with a bad_certificate alert.
 			if serverErr == nil || !strings.Contains(serverErr.Error(), "bad certificate") {
 				t.Errorf("server saw %v, want a bad certificate alert", serverErr)
@@ -348,17 +359,7 @@ func TestCRL(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err, serverErr := handshakeWith(t, tt.cert, tt.opts)
-			if tt.want == "" {
-				if err != nil {
-					t.Fatalf("handshake failed: %v", err)
-				}
-				if serverErr != nil {
-					t.Errorf("server: %v", serverErr)
-				}
-				return
-			}
-			checkError(t, err, KindTLS, tt.want)
+			expectVerification(t, tt.cert, tt.opts, tt.want)
 		})
 	}
 	if _, err := os.Stat(missing); err == nil {
