@@ -30,6 +30,20 @@ static bool gotls_loaded = false;
 static pid_t gotls_loaded_pid = 0;
 
 /*
+ * Set in a child process by the fork handler registered before loading.
+ * pggotls_usable() runs on every read and write, so it tests this flag
+ * rather than calling getpid(), a system call.  pggotls_load() compares
+ * pids as well, for children created without running fork handlers.
+ */
+static volatile bool gotls_forked_after_load = false;
+
+static void
+note_fork_in_child(void)
+{
+	gotls_forked_after_load = true;
+}
+
+/*
  * Open the library: first beside the libpq that is running (so that a
  * relocated installation, or one used through LD_LIBRARY_PATH, finds its
  * own copy), then through the dynamic linker's usual search.
@@ -79,9 +93,21 @@ resolve(void *handle, const char *name, void **dest,
 static bool
 load_locked(char *errbuf, size_t errlen)
 {
-	void	   *h = open_library(errbuf, errlen);
+	static bool fork_handler_registered = false;
+	void	   *h;
 	GoTLSLibrary lib;
 
+	/* Registered before the runtime can start, so no fork slips past it. */
+	if (!fork_handler_registered)
+	{
+		if (pthread_atfork(NULL, NULL, note_fork_in_child) != 0)
+		{
+			strlcpy(errbuf, "could not register a fork handler", errlen);
+			return false;
+		}
+		fork_handler_registered = true;
+	}
+	h = open_library(errbuf, errlen);
 	if (h == NULL)
 		return false;
 
@@ -117,7 +143,7 @@ load_locked(char *errbuf, size_t errlen)
 bool
 pggotls_usable(void)
 {
-	return gotls_loaded && gotls_loaded_pid == getpid();
+	return gotls_loaded && !gotls_forked_after_load;
 }
 
 /*
@@ -152,7 +178,7 @@ pggotls_load(PGconn *conn)
 								PGGOTLS_LIBRARY_NAME, errbuf);
 		return NULL;
 	}
-	if (loaded_by != getpid())
+	if (loaded_by != getpid() || gotls_forked_after_load)
 	{
 		libpq_append_conn_error(conn, "cannot use SSL in this process: the Go TLS library was started by process %d before it forked",
 								(int) loaded_by);
