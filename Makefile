@@ -152,7 +152,7 @@ bench: all $(TOOLS)
 	@bash build/install-deps.sh bench
 	@rm -rf $(B)/bench && mkdir -p $(B)/bench && $(if $(AS_TESTER),chown pggotls $(B)/bench,true)
 	@$(AS_TESTER) bash bench/run.sh $(PREFIX) $(OPENSSL_PREFIX) $(B)/tools $(B)/bench
-	@mkdir -p bench/results && cp $(B)/bench/results.md $(B)/bench/results.dat bench/results/
+	@mkdir -p bench/results && cp $(B)/bench/results.md $(B)/bench/results.dat $(B)/bench/raw.dat bench/results/
 	@if [ -f $(B)/bench/chart.png ]; then cp $(B)/bench/chart.png bench/results/; fi
 	$(call say,results in bench/results/results.md and chart.png)
 

@@ -4,14 +4,16 @@
 # ceiling.  Both clients are the same programs (the OpenSSL build's
 # pgbench and psql); LD_LIBRARY_PATH picks the libpq.
 #
-# Writes results.md, results.dat and chart.png into OUT-DIR.
+# Writes results.md, results.dat (medians), raw.dat (every round) and
+# chart.png into OUT-DIR.
 #
 # usage: run.sh GO-PREFIX OPENSSL-PREFIX TOOLS-DIR OUT-DIR
 set -euo pipefail
 
 go_prefix=$1 ossl_prefix=$2 tools=$3 out=$4
 here=$(cd "$(dirname "$0")" && pwd)
-duration=${BENCH_SECONDS:-15}
+duration=${BENCH_SECONDS:-10}
+rounds=${BENCH_ROUNDS:-3}
 copy_rows=${BENCH_COPY_ROWS:-500000}   # 500000 rows of 1000 bytes: 500 MB
 work=$(mktemp -d /tmp/pg-gotls-bench.XXXXXX)
 chmod 755 "$work"
@@ -33,35 +35,50 @@ start_tls_server "$work" "$ossl_prefix" "$tools" "max_connections = 50"
 
 base="host=localhost hostaddr=127.0.0.1 port=$port user=postgres dbname=postgres"
 
-# client NAME SSLMODE LIBDIR: one row of measurements.
+# measure NAME SSLMODE LIBDIR: one row of measurements, appended to raw.
 measure() {
 	local name=$1 sslmode=$2 libdir=$3
 	local conninfo="$base sslmode=$sslmode"
 	local env=(env LD_LIBRARY_PATH="$libdir")
-	step "$name: pgbench -C -S -c 4 -j 2 (new connection per transaction)"
-	local conn_tps
+	step "round $round, $name: pgbench -C -S, -S, COPY, first connection"
+	local conn_tps tps start end copy_s first rss threads
 	conn_tps=$("${env[@]}" "$ossl_prefix/bin/pgbench" -n -C -S -c 4 -j 2 -T "$duration" "$conninfo" 2>&1 |
 		sed -nE 's/^tps = ([0-9.]+).*/\1/p')
-	step "$name: pgbench -S -c 8 -j 2 (persistent connections)"
-	local tps
 	tps=$("${env[@]}" "$ossl_prefix/bin/pgbench" -n -S -c 8 -j 2 -T "$duration" "$conninfo" 2>&1 |
 		sed -nE 's/^tps = ([0-9.]+).*/\1/p')
-	step "$name: COPY of $((copy_rows / 1000)) MB through psql"
-	local start end copy_s
+	if [ -z "$conn_tps" ] || [ -z "$tps" ]; then
+		echo "pgbench failed for $name ($conninfo)" >&2
+		exit 1
+	fi
 	start=$(date +%s.%N)
 	"${env[@]}" "$ossl_prefix/bin/psql" -X -q -d "$conninfo" \
 		-c "COPY (SELECT repeat('x', 999) FROM generate_series(1, $copy_rows)) TO STDOUT" >/dev/null
 	end=$(date +%s.%N)
 	copy_s=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
-	local first rss threads
 	read -r first rss threads < <("${env[@]}" "$tools/pgtls_connect" "$conninfo" |
 		awk '/first_connect_ms/{f=$2} /rss_kb/{r=$2} /threads/{t=$2} END{print f, r, t}')
-	printf '%s|%s|%s|%.2f|%s|%s|%s\n' "$name" "$conn_tps" "$tps" "$copy_s" "$first" "$rss" "$threads" >>"$work/rows"
+	printf '%s|%s|%s|%s|%s|%s|%s\n' "$name" "$conn_tps" "$tps" "$copy_s" "$first" "$rss" "$threads" >>"$out/raw.dat"
 }
 
-measure "no TLS" disable "$ossl_prefix/lib"
-measure "OpenSSL libpq" require "$ossl_prefix/lib"
-measure "Go libpq" require "$go_prefix/lib"
+# Rounds interleave the clients, so that a slow spell of the machine does
+# not land on one client only; the table shows each client's median.
+: >"$out/raw.dat"
+for round in $(seq "$rounds"); do
+	measure "no TLS" disable "$ossl_prefix/lib"
+	measure "OpenSSL libpq" require "$ossl_prefix/lib"
+	measure "Go libpq" require "$go_prefix/lib"
+done
+
+# median NAME COLUMN: the median of one client's column in raw.dat.
+median() {
+	grep "^$1|" "$out/raw.dat" | cut -d'|' -f"$2" | sort -g |
+		awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+: >"$work/rows"
+for name in "no TLS" "OpenSSL libpq" "Go libpq"; do
+	printf '%s|%.1f|%.0f|%.2f|%.1f|%s|%s\n' "$name" "$(median "$name" 2)" "$(median "$name" 3)" \
+		"$(median "$name" 4)" "$(median "$name" 5)" "$(median "$name" 6)" "$(median "$name" 7)" >>"$work/rows"
+done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 ossl=$(grep '^OpenSSL libpq|' "$work/rows")
@@ -72,7 +89,8 @@ field() { echo "$1" | cut -d'|' -f"$2"; }
 	echo "# Client benchmark: Go libpq vs OpenSSL libpq"
 	echo
 	echo "$(date -u +%Y-%m-%d), $(nproc) cores, server: PostgreSQL $("$ossl_prefix/bin/postgres" --version | awk '{print $3}') with OpenSSL,"
-	echo "ECDSA P-256 certificate, TLS 1.3, loopback; ${duration} s per pgbench run."
+	echo "ECDSA P-256 certificate, TLS 1.3, loopback; ${duration} s per pgbench run;"
+	echo "median of $rounds interleaved rounds (every round in raw.dat)."
 	echo
 	echo "| client | connections/s (pgbench -C -S -c 4 -j 2) | select-only tps (pgbench -S -c 8 -j 2) | COPY $((copy_rows / 1000)) MB to stdout, s | first connection in a process, ms | client RSS with 2 connections, kB | client threads |"
 	echo "|---|---|---|---|---|---|---|"

@@ -21,10 +21,13 @@
  * data then arrives whole).  Seen in `nstat` as TcpExtPruneCalled and
  * TcpRetransSegs.  A real hang still fails, after POLL_TIMEOUT_MS.
  */
+#include <arpa/inet.h>
 #include <linux/sockios.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,6 +83,26 @@ wait_socket(int for_write)
 		printf("waiting to %s; kernel queues: %d bytes in, %d bytes out; "
 			   "PQisBusy %d, PQflush %d\n", for_write ? "write" : "read", inq, outq,
 			   PQisBusy(conn), PQflush(conn));
+		/*
+		 * Both ends of the connection as the kernel sees them: unacked and
+		 * queued bytes, retransmissions and back-off tell a stalled TCP
+		 * stream from data our TLS layer holds.
+		 */
+		{
+			struct sockaddr_storage me;
+			socklen_t	len = sizeof(me);
+			char		cmd[128];
+
+			if (getsockname(PQsocket(conn), (struct sockaddr *) &me, &len) == 0)
+			{
+				snprintf(cmd, sizeof(cmd), "ss -tinoe '( sport = :%d or dport = :%d )'",
+						 ntohs(((struct sockaddr_in *) &me)->sin_port),
+						 ntohs(((struct sockaddr_in *) &me)->sin_port));
+				fflush(stdout);
+				if (system(cmd) != 0)
+					printf("(ss failed)\n");
+			}
+		}
 		/* And what the server is doing for us, seen from a new session. */
 		{
 			char		q[256];
