@@ -31,7 +31,7 @@ AS_TESTER := $(if $(filter 0,$(shell id -u)),runuser -u pggotls --,)
 
 say = @printf '==> %s\n' "$(1)"
 
-.PHONY: all run check bench clean distclean check-go check-symbols check-interop check-meson check-faults FORCE
+.PHONY: all run check bench clean distclean check-go check-symbols check-interop check-meson check-faults check-libpq-tap FORCE
 
 all: $(STAMP)/install-go $(STAMP)/install-openssl
 
@@ -117,7 +117,7 @@ $(B)/tools/%: test/client/%.c $(STAMP)/install-go
 run: all $(TOOLS)
 	@$(AS_TESTER) bash test/demo.sh $(PREFIX) $(OPENSSL_PREFIX) $(B)/tools
 
-check: all check-symbols check-go check-meson check-interop
+check: all check-symbols check-go check-meson check-libpq-tap check-interop
 	$(call say,all checks passed)
 
 check-symbols: all
@@ -131,6 +131,16 @@ check-go: $(STAMP)/deps
 	@$(GO) test -race -count=1 ./tls/... ./capi/...
 
 check-meson: $(STAMP)/meson-go
+
+# libpq's own TAP tests against the Go build. 004 needs DNS set-up
+# (PG_TEST_EXTRA); 005 tests the server's SSL too and waits for issue 3.
+LIBPQ_TAP := t/001_uri.pl t/002_api.pl t/003_load_balance_host_list.pl t/006_service.pl
+check-libpq-tap: all
+	$(call say,libpq TAP tests with the Go build: $(notdir $(LIBPQ_TAP)))
+	@env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS make -s -C $(B)/pg-go/src/interfaces/libpq test-build
+	@rm -rf $(B)/pg-go/src/interfaces/libpq/tmp_check
+	@$(if $(AS_TESTER),chown pggotls $(B)/pg-go/src/interfaces/libpq,true)
+	@$(AS_TESTER) bash test/libpq-tap.sh $(B)/pg-go $(LIBPQ_TAP)
 
 INTEROP_TEST = cd test/interop && $(AS_TESTER) env PG_GO_PREFIX=$(PREFIX) PG_OPENSSL_PREFIX=$(OPENSSL_PREFIX) \
 	PG_TOOLS=$(B)/tools PG_BUILD=$(B) PG_TREE=$(TREE) $(B)/tests/interop.test -test.count=1 -test.timeout=30m $(if $(V),-test.v)
