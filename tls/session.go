@@ -188,8 +188,14 @@ func (s *Session) Read(b []byte) (int, error) {
 	}
 	// Replies that reading produced (a KeyUpdate acknowledgement, say)
 	// go out when they can; a full socket is no reason to stop reading.
-	if err := s.flush(); err != nil && err != ErrWantWrite {
-		return 0, err
+	// The rest of an interrupted Write waits for the caller's retry, as
+	// with OpenSSL: libpq reads while its write waits, and a reply that
+	// this flush provoked would land in that read, where libpq's
+	// connection start-up does not look for it.
+	if s.unacked == 0 {
+		if err := s.flush(); err != nil && err != ErrWantWrite {
+			return 0, err
+		}
 	}
 	n, err := s.conn.Read(b)
 	if n > 0 {

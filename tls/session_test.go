@@ -468,3 +468,68 @@ func TestCloseDuringHandshake(t *testing.T) {
 		t.Errorf("Handshake after Close = %v", err)
 	}
 }
+
+// gateTransport refuses every write while closed, as a full socket does.
+type gateTransport struct {
+	inner   Transport
+	closed  bool
+	written int
+}
+
+func (g *gateTransport) Read(p []byte) (int, error) { return g.inner.Read(p) }
+
+func (g *gateTransport) Write(p []byte) (int, error) {
+	if g.closed {
+		return 0, ErrWouldBlock
+	}
+	n, err := g.inner.Write(p)
+	g.written += n
+	return n, err
+}
+
+// TestReadKeepsInterruptedWrite: the ciphertext of a Write that returned
+// ErrWantWrite goes out when the caller retries the Write, never from a
+// Read in between. libpq reads while its write waits (pqSendSome), and
+// during connection start-up a reply that arrived in that read would sit
+// unparsed in libpq's buffer while it polls the socket for it: a hang
+// found by fault injection. OpenSSL behaves the same way.
+func TestReadKeepsInterruptedWrite(t *testing.T) {
+	t.Parallel()
+	fd, conn := socketPair(t)
+	srv := serveTLS(t, conn, serverConfig(t), echo)
+	var gate *gateTransport
+	c := newClient(t, fd, ClientOptions{SSLMode: "require"}, func(tr Transport) Transport {
+		gate = &gateTransport{inner: tr}
+		return gate
+	})
+	if err := c.handshake(); err != nil {
+		t.Fatalf("handshake: %v", err)
+	}
+
+	msg := []byte("startup packet")
+	gate.closed = true
+	if n, err := c.s.Write(msg); n != 0 || err != ErrWantWrite {
+		t.Fatalf("Write on a full socket: %d, %v; want 0, ErrWantWrite", n, err)
+	}
+	gate.closed = false
+	before := gate.written
+	buf := make([]byte, 1024)
+	if n, err := c.s.Read(buf); n != 0 || err != ErrWantRead {
+		t.Fatalf("Read while the write waits: %d, %v; want 0, ErrWantRead", n, err)
+	}
+	if gate.written != before {
+		t.Fatalf("Read sent %d bytes of the interrupted Write's ciphertext", gate.written-before)
+	}
+
+	if err := c.writeAll(msg); err != nil {
+		t.Fatalf("retried Write: %v", err)
+	}
+	got, err := c.readFull(len(msg))
+	if err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("echo after the retry: %q, %v; want %q", got, err, msg)
+	}
+	c.s.Close()
+	if err := srv.wait(t); err != nil {
+		t.Fatalf("server: %v", err)
+	}
+}
