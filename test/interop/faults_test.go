@@ -44,7 +44,6 @@ func TestFaultInjection(t *testing.T) {
 		next    atomic.Int64
 		mu      sync.Mutex
 		failed  []string
-		slow    int // schedules with a wait over a second (see pgtls_workload.c)
 		workers sync.WaitGroup
 	)
 	for w := 0; w < 2; w++ {
@@ -60,14 +59,11 @@ func TestFaultInjection(t *testing.T) {
 					"LD_PRELOAD=" + tool("faultshim.so"),
 					fmt.Sprintf("FAULT_SEED=%d", seed),
 				}, tool("pgtls_workload"), conninfo)
-				mu.Lock()
 				if r.err != nil || strings.TrimSpace(r.stdout) != "ok" {
+					mu.Lock()
 					failed = append(failed, fmt.Sprintf("FAULT_SEED=%d: %s", seed, r))
+					mu.Unlock()
 				}
-				if strings.Contains(r.stderr, "slow wait") {
-					slow++
-				}
-				mu.Unlock()
 			}
 		}()
 	}
@@ -75,5 +71,5 @@ func TestFaultInjection(t *testing.T) {
 	if len(failed) > 0 {
 		t.Errorf("%d of %d schedules failed; first ones:\n%s", len(failed), schedules, strings.Join(failed[:min(3, len(failed))], "\n"))
 	}
-	t.Logf("%d fault schedules, %d failed, %d with a wait over 1 s", schedules, len(failed), slow)
+	t.Logf("%d fault schedules, %d failed", schedules, len(failed))
 }
