@@ -21,6 +21,15 @@ type crlSet struct {
 	dir string
 }
 
+// Revocation failures, worded as OpenSSL's X509_verify_cert_error_string;
+// the server reports the bare reason in its log detail.
+var (
+	errCertRevoked    = errors.New("certificate revoked")
+	errCRLExpired     = errors.New("CRL has expired")
+	errCRLNotYetValid = errors.New("CRL is not yet valid")
+	errNoCRL          = errors.New("unable to get certificate CRL")
+)
+
 // hashedCRLName matches OpenSSL's c_rehash names for CRLs: <hash>.r<n>.
 var hashedCRLName = regexp.MustCompile(`^[0-9a-f]{8}\.r[0-9]+$`)
 
@@ -97,20 +106,20 @@ func checkRevocation(cert, issuer *x509.Certificate, lists []*x509.RevocationLis
 			continue
 		}
 		if !l.NextUpdate.IsZero() && now.After(l.NextUpdate) {
-			return errors.New("CRL has expired")
+			return errCRLExpired
 		}
 		if now.Before(l.ThisUpdate) {
-			return errors.New("CRL is not yet valid")
+			return errCRLNotYetValid
 		}
 		found = true
 		for _, r := range l.RevokedCertificateEntries {
 			if r.SerialNumber.Cmp(cert.SerialNumber) == 0 {
-				return fmt.Errorf("certificate revoked (subject %q, serial %s)", cert.Subject.String(), cert.SerialNumber)
+				return fmt.Errorf("%w (subject %q, serial %s)", errCertRevoked, cert.Subject.String(), cert.SerialNumber)
 			}
 		}
 	}
 	if !found {
-		return fmt.Errorf("unable to get certificate CRL (no CRL from %q)", issuer.Subject.String())
+		return fmt.Errorf("%w (no CRL from %q)", errNoCRL, issuer.Subject.String())
 	}
 	return nil
 }

@@ -47,7 +47,12 @@ type Error struct {
 	// VersionMismatch is set when the failure looks like the two sides
 	// have no protocol version in common, for libpq's hint.
 	VersionMismatch bool
-	Err             error
+	// Detail and Hint, when set, are the errdetail and errhint the
+	// backend's OpenSSL code reports with the same failure (server side
+	// only; libpq's messages carry everything in Message).
+	Detail string
+	Hint   string
+	Err    error
 }
 
 func (e *Error) Error() string { return e.Message }

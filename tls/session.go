@@ -25,6 +25,7 @@ type Session struct {
 	conn   *tls.Conn
 	pipe   *pipe
 	client *clientState // nil for a server session
+	server *serverState // nil for a client session
 
 	hs            *handshake // non-nil while the handshake goroutine runs
 	handshakeDone bool
@@ -127,6 +128,10 @@ func (s *Session) finishHandshake() error {
 	err := s.hs.err
 	s.hs = nil
 	s.pipe.handshaking = false
+	if s.server != nil {
+		// The backend's own checks and wording; see server.go.
+		err = s.server.finishHandshake(s.conn, err, s.pipe.eof)
+	}
 	if err != nil {
 		// An alert describing the failure may be waiting; send it if the
 		// socket takes it now, but never wait for that. The failure is

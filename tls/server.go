@@ -1,0 +1,69 @@
+package pgtls
+
+import (
+	"crypto/tls"
+	"errors"
+	"time"
+)
+
+// NewServer prepares a server Session over t, for a client that sent
+// SSLRequest (or, with a RequireALPN configuration, started a direct TLS
+// handshake). The handshake starts with the first call to Handshake;
+// Handshake, Read, Write, Pending and Close behave exactly as for a
+// client Session. A failed handshake returns an *Error whose Message is
+// what the backend logs after "could not accept SSL connection: ", with
+// its Detail and Hint.
+func NewServer(cfg *ServerConfig, t Transport) (*Session, error) {
+	if cfg == nil {
+		return nil, &Error{Kind: KindConfig, Message: "SSL context not set up"}
+	}
+	s := newSession(t, func(p *pipe) *tls.Conn { return tls.Server(p, cfg.tls) })
+	s.server = &serverState{cfg: cfg}
+	return s, nil
+}
+
+// serverState is what a server session learns in its handshake.
+type serverState struct {
+	cfg  *ServerConfig
+	peer *ClientCertificate // nil if the client sent none
+}
+
+// finishHandshake applies the checks be_tls_open_server and
+// ProcessSSLStartup make once OpenSSL's handshake is done, and words a
+// failure as the backend does. It returns nil or an *Error.
+func (st *serverState) finishHandshake(conn *tls.Conn, err error, eof bool) error {
+	if err != nil {
+		return st.handshakeError(err, eof)
+	}
+	cs := conn.ConnectionState()
+	if len(cs.PeerCertificates) > 0 {
+		peer, e := newClientCertificate(cs.PeerCertificates[0])
+		if e != nil {
+			return e
+		}
+		st.peer = peer
+	}
+	if st.cfg.requireALPN && cs.NegotiatedProtocol != alpnPostgreSQL {
+		return &Error{Kind: KindTLS, Message: "received direct SSL connection request without ALPN protocol negotiation extension"}
+	}
+	return nil
+}
+
+func (st *serverState) handshakeError(err error, eof bool) *Error {
+	// crypto/tls's own chain check failed (it sent unknown_ca or
+	// certificate_expired): describe it as OpenSSL's verify_cb would.
+	if cve, ok := errors.AsType[*tls.CertificateVerificationError](err); ok && st.cfg.verifier != nil && len(cve.UnverifiedCertificates) > 0 {
+		e := st.cfg.verifier.describe(cve.UnverifiedCertificates, cve.Err, time.Now()).asError()
+		e.Err = err
+		return e
+	}
+	e := classify(err, eof)
+	if e.Kind == KindTLS {
+		rewordServerError(e)
+	}
+	if e.VersionMismatch {
+		e.Hint = "This may indicate that the client does not support any SSL protocol version between " +
+			st.cfg.minVer + " and " + st.cfg.maxVer + "."
+	}
+	return e
+}
