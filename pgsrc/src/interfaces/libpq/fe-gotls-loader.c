@@ -37,10 +37,14 @@ static pid_t gotls_loaded_pid = 0;
  */
 static volatile bool gotls_forked_after_load = false;
 
+/* dlopen() of the library has begun (and not failed): Go may be running. */
+static volatile bool gotls_load_started = false;
+
 static void
 note_fork_in_child(void)
 {
-	gotls_forked_after_load = true;
+	if (gotls_load_started)
+		gotls_forked_after_load = true;
 }
 
 /*
@@ -107,9 +111,13 @@ load_locked(char *errbuf, size_t errlen)
 		}
 		fork_handler_registered = true;
 	}
+	gotls_load_started = true;
 	h = open_library(errbuf, errlen);
 	if (h == NULL)
+	{
+		gotls_load_started = false;
 		return false;
+	}
 
 	if (!resolve(h, "gotls_client_new", (void **) &lib.client_new, errbuf, errlen) ||
 		!resolve(h, "gotls_handshake", (void **) &lib.handshake, errbuf, errlen) ||
