@@ -1,6 +1,11 @@
 package pgtls
 
 import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -586,4 +591,23 @@ func kindName(k ErrorKind) string {
 		return "KindTLS"
 	}
 	return fmt.Sprintf("ErrorKind(%d)", int(k))
+}
+
+// signingKeys returns fresh RSA-2048, ECDSA P-384 and Ed25519 keys, for
+// certificates signed with each kind of signature.
+func signingKeys(t testing.TB) (*rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey) {
+	t.Helper()
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rsaKey, ecKey, edKey
 }

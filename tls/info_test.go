@@ -296,18 +296,7 @@ func TestCertificateHash(t *testing.T) {
 // certificate a real server sent, for several kinds of signature.
 func TestCertificateHashOverTLS(t *testing.T) {
 	t.Parallel()
-	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ecKey, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, edKey, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rsaKey, ecKey, edKey := signingKeys(t)
 	tests := []struct {
 		name string
 		key  crypto.Signer

@@ -2,11 +2,6 @@ package pgtls
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/tls"
@@ -129,18 +124,7 @@ func TestServerConnectionInfo(t *testing.T) {
 // certificate, by its signature's hash; none for Ed25519.
 func TestServerCertificateHash(t *testing.T) {
 	t.Parallel()
-	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ecKey, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, edKey, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rsaKey, ecKey, edKey := signingKeys(t)
 	sha384 := func(b []byte) []byte { s := sha512.Sum384(b); return s[:] }
 	tests := []struct {
 		name string
