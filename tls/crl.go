@@ -45,17 +45,30 @@ func loadCRLs(o *ClientOptions) (*crlSet, error) {
 	}
 	set := &crlSet{dir: dir}
 	if file != "" {
-		data, err := os.ReadFile(file)
+		lists, err := readCRLFile(file)
 		if err != nil {
-			return nil, nil
-		}
-		lists, err := parseCRLs(data)
-		if err != nil || len(lists) == 0 {
 			return nil, nil
 		}
 		set.lists = lists
 	}
 	return set, nil
+}
+
+// readCRLFile reads the CRLs of a PEM (or one DER) file; a file with
+// none is an error, as for OpenSSL.
+func readCRLFile(name string) ([]*x509.RevocationList, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	lists, err := parseCRLs(data)
+	if err != nil {
+		return nil, err
+	}
+	if len(lists) == 0 {
+		return nil, fmt.Errorf("no certificate or crl found")
+	}
+	return lists, nil
 }
 
 func parseCRLs(data []byte) ([]*x509.RevocationList, error) {

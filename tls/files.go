@@ -90,19 +90,23 @@ func checkKeyFilePermissions(name string) error {
 	if !fi.Mode().IsRegular() {
 		return &Error{Kind: KindConfig, Message: fmt.Sprintf("private key file \"%s\" is not a regular file", name)}
 	}
-	mode := uint32(fi.Mode().Perm())
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	rootOwned := ok && st.Uid == 0
-	var tooOpen bool
-	if rootOwned {
-		tooOpen = mode&(syscall.S_IWGRP|syscall.S_IXGRP|syscall.S_IRWXO) != 0
-	} else {
-		tooOpen = mode&(syscall.S_IRWXG|syscall.S_IRWXO) != 0
-	}
-	if tooOpen {
+	if keyModeTooOpen(fi.Mode(), rootOwned) {
 		return &Error{Kind: KindConfig, Message: fmt.Sprintf("private key file \"%s\" has group or world access; file must have permissions u=rw (0600) or less if owned by the current user, or permissions u=rw,g=r (0640) or less if owned by root", name)}
 	}
 	return nil
+}
+
+// keyModeTooOpen is the permission rule libpq and the backend share for
+// private keys: no group or world access, except group read when the
+// caller allows it (for a key owned by root).
+func keyModeTooOpen(mode fs.FileMode, groupReadOK bool) bool {
+	perm := uint32(mode.Perm())
+	if groupReadOK {
+		return perm&(syscall.S_IWGRP|syscall.S_IXGRP|syscall.S_IRWXO) != 0
+	}
+	return perm&(syscall.S_IRWXG|syscall.S_IRWXO) != 0
 }
 
 // unwrapPathError drops the operation and path from an *fs.PathError, as

@@ -66,6 +66,19 @@ func selfSigned(t testing.TB, tmpl *x509.Certificate, key crypto.Signer) *x509.C
 	return c
 }
 
+// localhostLeaf is a self-signed server certificate for "localhost",
+// signed by key with alg: the channel-binding hash depends on alg.
+func localhostLeaf(t testing.TB, key crypto.Signer, alg x509.SignatureAlgorithm) *x509.Certificate {
+	t.Helper()
+	return selfSigned(t, &x509.Certificate{
+		Subject:            pkix.Name{CommonName: "localhost"},
+		DNSNames:           []string{"localhost"},
+		SignatureAlgorithm: alg,
+		KeyUsage:           x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:        []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}, key)
+}
+
 func formatNames(names []PeerName) string {
 	var parts []string
 	for _, n := range names {
@@ -312,13 +325,7 @@ func TestCertificateHashOverTLS(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			leaf := selfSigned(t, &x509.Certificate{
-				Subject:            pkix.Name{CommonName: "localhost"},
-				DNSNames:           []string{"localhost"},
-				SignatureAlgorithm: tt.alg,
-				KeyUsage:           x509.KeyUsageDigitalSignature,
-				ExtKeyUsage:        []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-			}, tt.key)
+			leaf := localhostLeaf(t, tt.key, tt.alg)
 			if leaf.SignatureAlgorithm != tt.alg {
 				t.Fatalf("signed with %v", leaf.SignatureAlgorithm)
 			}

@@ -2,7 +2,6 @@ package pgtls
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"os"
 	"slices"
@@ -168,21 +167,6 @@ func (c *ServerConfig) loadCRLs(file, dir string) (*crlSet, error) {
 		}
 	}
 	return set, nil
-}
-
-func readCRLFile(name string) ([]*x509.RevocationList, error) {
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, unwrapPathError(err)
-	}
-	lists, err := parseCRLs(data)
-	if err != nil {
-		return nil, err
-	}
-	if len(lists) == 0 {
-		return nil, fmt.Errorf("no certificate or crl found")
-	}
-	return lists, nil
 }
 
 // selectALPNConfig mirrors the backend's alpn_cb. When the client offers

@@ -141,10 +141,7 @@ func TestServerCertificateHash(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			leaf := selfSigned(t, &x509.Certificate{
-				Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"}, SignatureAlgorithm: tt.alg,
-				KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-			}, tt.key)
+			leaf := localhostLeaf(t, tt.key, tt.alg)
 			der, err := x509.MarshalPKCS8PrivateKey(tt.key)
 			if err != nil {
 				t.Fatal(err)

@@ -60,9 +60,9 @@ func keyFileProblem(name string, mode fs.FileMode, owner, euid uint32) *Error {
 	if owner != euid && owner != 0 {
 		return &Error{Kind: KindConfig, Message: fmt.Sprintf("private key file \"%s\" must be owned by the database user or root", name)}
 	}
-	perm := uint32(mode.Perm())
-	if owner == euid && perm&(syscall.S_IRWXG|syscall.S_IRWXO) != 0 ||
-		owner == 0 && perm&(syscall.S_IWGRP|syscall.S_IXGRP|syscall.S_IRWXO) != 0 {
+	// Owned by us (root included, when we are root): 0600 at most; owned
+	// by root: 0640 at most.
+	if keyModeTooOpen(mode, owner != euid) {
 		return &Error{
 			Kind:    KindConfig,
 			Message: fmt.Sprintf("private key file \"%s\" has group or world access", name),
