@@ -22,7 +22,8 @@ LIB := $(B)/lib/libpq_gotls.so
 
 GO_SOURCES := go.mod $(shell find tls capi -name '*.go' -not -name '*_test.go')
 PGSRC_FILES := $(shell cd pgsrc && find . -type f | sed 's|^\./||' | sort)
-TREE_FILES := $(addprefix $(TREE)/,$(PGSRC_FILES)) $(TREE)/src/interfaces/libpq/libpq_tls.h
+TREE_FILES := $(addprefix $(TREE)/,$(PGSRC_FILES)) $(TREE)/src/interfaces/libpq/libpq_tls.h \
+	$(TREE)/src/backend/libpq/libpq_tls.h
 PATCHES := $(sort $(wildcard patches/*.patch))
 
 # postgres will not run as root: when make runs as root, servers and the
@@ -31,7 +32,7 @@ AS_TESTER := $(if $(filter 0,$(shell id -u)),runuser -u pggotls --,)
 
 say = @printf '==> %s\n' "$(1)"
 
-.PHONY: all run check bench clean distclean check-go check-symbols check-interop check-meson check-faults check-libpq-tap FORCE
+.PHONY: all run check bench clean distclean check-go check-symbols check-interop check-meson check-faults check-libpq-tap check-ecosystem FORCE
 
 all: $(STAMP)/install-go $(STAMP)/install-openssl
 
@@ -63,10 +64,17 @@ $(STAMP)/tree: $(STAMP)/tarball build/prepare-source.sh $(PATCHES)
 $(TREE)/%: pgsrc/% $(STAMP)/tree
 	@install -D -m 644 $< $@
 
-$(TREE)/src/interfaces/libpq/libpq_tls.h: libpq_tls.h $(STAMP)/tree
+$(TREE)/src/interfaces/libpq/libpq_tls.h $(TREE)/src/backend/libpq/libpq_tls.h: libpq_tls.h $(STAMP)/tree
 	@install -D -m 644 $< $@
 
 # --- the Go library --------------------------------------------------------
+
+# Async preemption off, compiled in as a //go:debug line would (the go
+# command accepts only its own table's settings there): otherwise the
+# runtime preempts with SIGURG, unblocked in all its threads, where it
+# swallows PostgreSQL's latch wakeups (SIGURG sent to the process) and
+# interrupts the caller's system calls. See docs/process-model.md.
+GO_DEBUG_DEFAULT := -X=runtime.godebugDefault=asyncpreemptoff=1
 
 $(B)/lib/exports.map: exports.list
 	@mkdir -p $(@D)
@@ -75,7 +83,7 @@ $(B)/lib/exports.map: exports.list
 $(LIB): $(GO_SOURCES) libpq_tls.h $(B)/lib/exports.map $(STAMP)/deps
 	$(call say,building libpq_gotls.so (go build -buildmode=c-shared))
 	@$(GO) build -buildmode=c-shared -trimpath \
-		-ldflags '-extldflags=-Wl,--version-script=$(B)/lib/exports.map' -o $@ ./capi
+		-ldflags '$(GO_DEBUG_DEFAULT) -extldflags=-Wl,--version-script=$(B)/lib/exports.map' -o $@ ./capi
 	@rm -f $(B)/lib/libpq_gotls.h
 
 # --- PostgreSQL builds -----------------------------------------------------
@@ -143,19 +151,48 @@ check-libpq-tap: all
 	@$(AS_TESTER) bash test/libpq-tap.sh $(B)/pg-go $(LIBPQ_TAP)
 
 INTEROP_TEST = cd test/interop && $(AS_TESTER) env PG_GO_PREFIX=$(PREFIX) PG_OPENSSL_PREFIX=$(OPENSSL_PREFIX) \
-	PG_TOOLS=$(B)/tools PG_BUILD=$(B) PG_TREE=$(TREE) $(B)/tests/interop.test -test.count=1 -test.timeout=30m $(if $(V),-test.v)
+	PG_TOOLS=$(B)/tools PG_BUILD=$(B) PG_TREE=$(TREE) PG_NODE_MODULES=$(NODE_DIR)/node_modules $(B)/tests/interop.test -test.count=1 -test.timeout=30m $(if $(V),-test.v)
 
 $(B)/tests/interop.test: $(shell find test -name '*.go') $(GO_SOURCES)
 	@$(GO) test -c -tags interop -o $@ ./test/interop
 
+# The ecosystem tests need clients of their own: check-ecosystem runs them.
 check-interop: all $(TOOLS) $(B)/tests/interop.test
 	$(call say,interop tests: Go libpq against the OpenSSL server (with 1000 fault schedules))
-	@$(INTEROP_TEST)
+	@$(INTEROP_TEST) -test.skip '^TestEcosystem'
 
 # The fault-injection run alone.
 check-faults: all $(TOOLS) $(B)/tests/interop.test
 	$(call say,fault injection: 1000 schedules through the Go libpq)
 	@$(INTEROP_TEST) -test.run TestFaultInjection
+
+# --- clients with TLS stacks of their own ------------------------------------
+
+# pgx (Go's crypto/tls) and node-postgres (node's OpenSSL) against our
+# servers. Their pinned dependencies stay in test/ecosystem/, out of the
+# main go.mod; node_modules goes under $(B), npm's cache beside the apt one.
+NODE_DIR := $(B)/ecosystem/node
+NPM_CACHE ?= $(or $(PG_GOTLS_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pg-gotls)/npm
+
+$(B)/tools/pgx-check: $(wildcard test/ecosystem/pgx/*.go) test/ecosystem/pgx/go.mod test/ecosystem/pgx/go.sum
+	@mkdir -p $(@D)
+	@cd test/ecosystem/pgx && $(GO) build -trimpath -o $@ .
+
+# npm ci writes node_modules/.package-lock.json; touched so that make sees
+# it newer than the lock file even if npm left it alone.
+$(NODE_DIR)/node_modules/.package-lock.json: test/ecosystem/node/package.json test/ecosystem/node/package-lock.json
+	$(call say,installing node-postgres (npm ci into $(NODE_DIR)))
+	@bash build/install-deps.sh ecosystem
+	@mkdir -p $(NODE_DIR) && cp $^ $(NODE_DIR)/
+	@npm ci --prefix $(NODE_DIR) --cache $(NPM_CACHE) --no-audit --no-fund --loglevel=error
+	@chmod -R a+rX $(NODE_DIR)   # read by the test user
+	@touch $@
+
+ECOSYSTEM := $(B)/tools/pgx-check $(NODE_DIR)/node_modules/.package-lock.json
+
+check-ecosystem: all $(ECOSYSTEM) $(B)/tests/interop.test
+	$(call say,ecosystem: pgx and node-postgres against the OpenSSL server)
+	@$(INTEROP_TEST) -test.run '^TestEcosystem'
 
 bench: all $(TOOLS)
 	@bash build/install-deps.sh bench

@@ -44,8 +44,9 @@ extern "C" {
 /* A session handle; 0 is never a valid session. */
 typedef uintptr_t gotls_session;
 
-/* const char, spelled so that Go's cgo can declare the same prototypes. */
+/* const char and const void, spelled so that cgo declares the same prototypes. */
 typedef const char gotls_cchar;
+typedef const void gotls_cvoid;
 
 /*
  * I/O callbacks, called only from within gotls_handshake, gotls_read,
@@ -156,6 +157,17 @@ extern ssize_t gotls_pending(gotls_session s);
 extern ssize_t gotls_write(gotls_session s, gotls_cchar *buf, size_t len);
 
 /*
+ * gotls_wait_for says what the last gotls_handshake, gotls_read or
+ * gotls_write that could not go on is waiting for: after a read returned
+ * 0, say, the socket may have to become writable first (the rest of a
+ * record that could not be sent earlier).
+ *
+ * Returns: GOTLS_WANT_READ or GOTLS_WANT_WRITE; GOTLS_OK if the last call
+ * did not wait.
+ */
+extern int	gotls_wait_for(gotls_session s);
+
+/*
  * gotls_last_error describes the session's failure.  Once a session has
  * failed, it stays failed.
  *
@@ -224,6 +236,130 @@ extern void gotls_close(gotls_session s);
  * Returns: its length.
  */
 extern size_t gotls_library_version(char *buf, size_t len);
+
+/* ---------------------------------------------------------------------
+ * Server side (the backend's be_tls_*)
+ *
+ * A Go runtime must never start in the postmaster, which forks a backend
+ * per connection.  So a short-lived child of the postmaster loads the
+ * configuration with gotls_server_config_load, which reads and checks the
+ * files and returns a snapshot: bytes that the postmaster keeps and its
+ * backends inherit.  A backend imports the snapshot after fork, on its
+ * first TLS connection, and runs its session with gotls_server_new and
+ * the session functions above.
+ * ---------------------------------------------------------------------
+ */
+
+/* A loaded server configuration; 0 is never valid. */
+typedef uintptr_t gotls_server_config;
+
+/*
+ * The backend's ssl_* settings.  File names are used as given (the caller
+ * resolves them against the data directory).  NULL and "" mean "not set".
+ */
+struct gotls_server_options
+{
+	gotls_cchar *cert_file;		/* ssl_cert_file */
+	gotls_cchar *key_file;		/* ssl_key_file */
+	gotls_cchar *ca_file;		/* ssl_ca_file */
+	gotls_cchar *crl_file;		/* ssl_crl_file */
+	gotls_cchar *crl_dir;		/* ssl_crl_dir */
+	gotls_cchar *passphrase;	/* from ssl_passphrase_command */
+	gotls_cchar *min_protocol;	/* ssl_min_protocol_version, "TLSv1.2" */
+	gotls_cchar *max_protocol;	/* ssl_max_protocol_version */
+	gotls_cchar *ciphers;		/* ssl_ciphers */
+	gotls_cchar *tls13_ciphers; /* ssl_tls13_ciphers */
+	gotls_cchar *groups;		/* ssl_groups */
+	int			prefer_server_ciphers;	/* ssl_prefer_server_ciphers */
+};
+
+typedef const struct gotls_server_options gotls_server_options_c;
+
+/* A message for the server log, in the backend's wording. */
+struct gotls_message
+{
+	char		message[1024];
+	char		detail[1024];	/* "" if none */
+	char		hint[512];		/* "" if none */
+};
+
+/* gotls_server_config_load: the key is encrypted and no passphrase given. */
+#define GOTLS_NEED_PASSPHRASE 3
+
+/*
+ * gotls_server_config_load reads and checks the files and settings, as
+ * be_tls_init does.  On success *snapshot points to a malloc()ed buffer of
+ * *snapshot_len bytes, which the caller frees with free().  It holds the
+ * private key unencrypted: keep it in memory or pass it through a private
+ * pipe, never a file.  Settings that were accepted but have no effect are
+ * described, one per line, in warnings.
+ *
+ * Returns: GOTLS_OK; GOTLS_NEED_PASSPHRASE (run ssl_passphrase_command and
+ * call again with it); GOTLS_ERROR with the message in *err.
+ */
+extern int	gotls_server_config_load(gotls_server_options_c *opts,
+									 void **snapshot, size_t *snapshot_len,
+									 char *warnings, size_t warnings_len,
+									 struct gotls_message *err);
+
+/*
+ * gotls_server_config_import rebuilds a configuration from a snapshot of
+ * this same library, reading no file.
+ *
+ * Returns: the configuration, or 0 with the reason in *err.
+ */
+extern gotls_server_config gotls_server_config_import(gotls_cvoid *snapshot,
+													  size_t snapshot_len,
+													  struct gotls_message *err);
+
+/* gotls_server_config_free releases a configuration (sessions keep theirs). */
+extern void gotls_server_config_free(gotls_server_config cfg);
+
+/*
+ * gotls_server_new creates a server session for a client that sent
+ * SSLRequest, or that began a TLS handshake directly (bytes already read
+ * from the socket are for the read callback to return first).  Drive it
+ * with gotls_handshake, gotls_read, gotls_write, gotls_close.
+ *
+ * Returns: the session, or 0 with a message in errbuf.
+ */
+extern gotls_session gotls_server_new(gotls_server_config cfg,
+									  gotls_read_fn read_fn,
+									  gotls_write_fn write_fn,
+									  void *io_ctx,
+									  char *errbuf, size_t errbuf_len);
+
+/*
+ * gotls_last_error_message describes the session's failure as the backend
+ * logs it: for a failed server handshake, the message follows "could not
+ * accept SSL connection: ", with a detail (why a client certificate was
+ * refused) and a hint (protocol versions).
+ *
+ * Returns: a GOTLS_ERR_* kind, as gotls_last_error.
+ */
+extern int	gotls_last_error_message(gotls_session s, struct gotls_message *msg);
+
+/*
+ * gotls_client_certificate copies a field of the certificate the client
+ * presented into buf (NUL-terminated, truncated to fit): "cn" (the first
+ * commonName, port->peer_cn), "dn" (RFC 2253, port->peer_dn), "subject"
+ * and "issuer" (pg_stat_ssl's "/CN=..." form), "serial" (decimal).
+ *
+ * Returns: the value's length; -1 if the client presented no certificate,
+ * or the field is unknown, or (for "cn") the subject has no commonName.
+ */
+extern ssize_t gotls_client_certificate(gotls_session s, gotls_cchar *field,
+										char *buf, size_t len);
+
+/*
+ * gotls_server_certificate_hash computes the tls-server-end-point channel
+ * binding data of the server's own certificate (64 bytes suffice).
+ *
+ * Returns: the length, or -1 with a message in errbuf.
+ */
+extern ssize_t gotls_server_certificate_hash(gotls_session s,
+											 char *buf, size_t len,
+											 char *errbuf, size_t errbuf_len);
 
 #ifdef __cplusplus
 }

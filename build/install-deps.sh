@@ -14,6 +14,9 @@ packages=(
 )
 # make bench draws its chart with gnuplot.
 [ "${1:-}" = bench ] && packages+=(gnuplot-nox)
+# make check-ecosystem runs node-postgres. A node installed otherwise is
+# used as it is (NodeSource's bundles npm, which Debian's npm conflicts with).
+[ "${1:-}" = ecosystem ] && ! command -v npm >/dev/null && packages+=(nodejs npm)
 
 # postgres refuses to run as root; tests and the demo run their servers as
 # this unprivileged user when make is run by root (as CI is).

@@ -15,7 +15,7 @@ import (
 // anchor must be covered by a valid CRL from its issuer, as with OpenSSL's
 // X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL.
 type crlSet struct {
-	lists []*x509.RevocationList
+	lists []*revocationList
 	// dir is an OpenSSL hashed directory (sslcrldir), read when a chain is
 	// checked, as OpenSSL's lookup does.
 	dir string
@@ -56,7 +56,7 @@ func loadCRLs(o *ClientOptions) (*crlSet, error) {
 
 // readCRLFile reads the CRLs of a PEM (or one DER) file; a file with
 // none is an error, as for OpenSSL.
-func readCRLFile(name string) ([]*x509.RevocationList, error) {
+func readCRLFile(name string) ([]*revocationList, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return nil, unwrapPathError(err)
@@ -71,13 +71,13 @@ func readCRLFile(name string) ([]*x509.RevocationList, error) {
 	return lists, nil
 }
 
-func parseCRLs(data []byte) ([]*x509.RevocationList, error) {
-	return parseAll(data, x509.ParseRevocationList, "X509 CRL")
+func parseCRLs(data []byte) ([]*revocationList, error) {
+	return parseAll(data, parseCRL, "X509 CRL")
 }
 
 // dirLists reads the CRLs of the hashed directory. Matching by issuer
 // name afterwards gives the result OpenSSL's hash lookup gives.
-func (s *crlSet) dirLists() []*x509.RevocationList {
+func (s *crlSet) dirLists() []*revocationList {
 	if s.dir == "" {
 		return nil
 	}
@@ -85,7 +85,7 @@ func (s *crlSet) dirLists() []*x509.RevocationList {
 	if err != nil {
 		return nil
 	}
-	var lists []*x509.RevocationList
+	var lists []*revocationList
 	for _, e := range entries {
 		if !hashedCRLName.MatchString(e.Name()) {
 			continue
@@ -112,21 +112,21 @@ func (s *crlSet) check(chain []*x509.Certificate, now time.Time) error {
 	return nil
 }
 
-func checkRevocation(cert, issuer *x509.Certificate, lists []*x509.RevocationList, now time.Time) error {
+func checkRevocation(cert, issuer *x509.Certificate, lists []*revocationList, now time.Time) error {
 	found := false
 	for _, l := range lists {
-		if string(l.RawIssuer) != string(issuer.RawSubject) || l.CheckSignatureFrom(issuer) != nil {
+		if string(l.rawIssuer) != string(issuer.RawSubject) || l.checkSignatureFrom(issuer) != nil {
 			continue
 		}
-		if !l.NextUpdate.IsZero() && now.After(l.NextUpdate) {
+		if !l.nextUpdate.IsZero() && now.After(l.nextUpdate) {
 			return errCRLExpired
 		}
-		if now.Before(l.ThisUpdate) {
+		if now.Before(l.thisUpdate) {
 			return errCRLNotYetValid
 		}
 		found = true
-		for _, r := range l.RevokedCertificateEntries {
-			if r.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+		for _, serial := range l.revoked {
+			if serial.Cmp(cert.SerialNumber) == 0 {
 				return fmt.Errorf("%w (subject %q, serial %s)", errCertRevoked, cert.Subject.String(), cert.SerialNumber)
 			}
 		}

@@ -2,6 +2,7 @@ package pgtls
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"os"
 	"slices"
@@ -24,6 +25,8 @@ type ServerConfig struct {
 
 	certHash    []byte // tls-server-end-point of the certificate
 	certHashErr error
+
+	snapshot *serverSnapshot // what Export writes
 }
 
 // NewServerConfig loads the files and checks the settings of o, in the
@@ -34,7 +37,71 @@ func NewServerConfig(o ServerOptions) (*ServerConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &ServerConfig{requireALPN: o.RequireALPN}
+	settings, err := parseServerSettings(o)
+	if err != nil {
+		return nil, err
+	}
+	var roots []*x509.Certificate
+	if o.CAFile != "" {
+		if roots, err = loadCertChain(o.CAFile); err != nil {
+			return nil, configError(fmt.Sprintf("could not load root certificate file \"%s\"", o.CAFile), err)
+		}
+	}
+	lists, warnings, err := loadServerCRLs(o.CRLFile, o.CRLDir)
+	if err != nil {
+		return nil, err
+	}
+	settings.warnings = append(settings.warnings, warnings...)
+	return assembleServerConfig(cert, settings, roots, lists, o)
+}
+
+// serverSettings are the parsed ssl_* settings that name no file.
+type serverSettings struct {
+	minVersion, maxVersion uint16
+	minVer, maxVer         string // for the protocol version hint
+	groups                 []tls.CurveID
+	suites                 []uint16
+	warnings               []string
+}
+
+func parseServerSettings(o ServerOptions) (*serverSettings, error) {
+	st := &serverSettings{}
+	var err error
+	if err = st.setVersions(o.MinProtocol, o.MaxProtocol); err != nil {
+		return nil, err
+	}
+	if st.groups, err = parseGroups(o.Groups); err != nil {
+		return nil, err
+	}
+	ciphers := o.Ciphers
+	if ciphers == "" {
+		ciphers = DefaultCiphers
+	}
+	if st.suites, err = parseCipherString(ciphers); err != nil {
+		return nil, err
+	}
+	warning, err := checkTLS13Ciphers(o.TLS13Ciphers)
+	if err != nil {
+		return nil, err
+	}
+	if warning != "" {
+		st.warnings = append(st.warnings, warning)
+	}
+	return st, nil
+}
+
+// assembleServerConfig builds the crypto/tls configuration from loaded
+// material: roots is ssl_ca_file's certificates (none: clients are not
+// asked for one), lists ssl_crl_file's CRLs.
+func assembleServerConfig(cert *tls.Certificate, st *serverSettings, roots []*x509.Certificate,
+	lists []*revocationList, o ServerOptions) (*ServerConfig, error) {
+	c := &ServerConfig{
+		requireALPN: o.RequireALPN,
+		minVer:      st.minVer,
+		maxVer:      st.maxVer,
+		warnings:    st.warnings,
+		snapshot:    newServerSnapshot(cert, roots, lists, o),
+	}
 	c.certHash, c.certHashErr = CertificateHash(cert.Leaf)
 
 	cfg := &tls.Config{
@@ -43,45 +110,25 @@ func NewServerConfig(o ServerOptions) (*ServerConfig, error) {
 		// The backend turns off tickets and the session cache; crypto/tls
 		// has no server-side cache, and never renegotiates or compresses.
 		SessionTicketsDisabled: true,
+		MinVersion:             st.minVersion,
+		MaxVersion:             st.maxVersion,
+		CurvePreferences:       st.groups,
+		CipherSuites:           st.suites,
 	}
-	if err := c.setVersions(cfg, o.MinProtocol, o.MaxProtocol); err != nil {
-		return nil, err
-	}
-	if cfg.CurvePreferences, err = parseGroups(o.Groups); err != nil {
-		return nil, err
-	}
-	ciphers := o.Ciphers
-	if ciphers == "" {
-		ciphers = DefaultCiphers
-	}
-	if cfg.CipherSuites, err = parseCipherString(ciphers); err != nil {
-		return nil, err
-	}
-	warning, err := checkTLS13Ciphers(o.TLS13Ciphers)
-	if err != nil {
-		return nil, err
-	}
-	if warning != "" {
-		c.warnings = append(c.warnings, warning)
-	}
-	if o.CAFile != "" {
-		pool, trusted, err := loadCertPool(o.CAFile)
-		if err != nil {
-			return nil, configError(fmt.Sprintf("could not load root certificate file \"%s\"", o.CAFile), err)
+	if roots != nil {
+		pool := x509.NewCertPool()
+		for _, r := range roots {
+			pool.AddCert(r)
 		}
-		c.verifier = &clientVerifier{roots: pool, trusted: trusted}
+		c.verifier = &clientVerifier{roots: pool, trusted: roots}
 		// Ask every client for a certificate, naming the CA file's
 		// subjects, and do not insist: pg_hba.conf decides later.
 		cfg.ClientCAs = pool
 		cfg.ClientAuth = tls.VerifyClientCertIfGiven
 		cfg.VerifyConnection = c.verifier.verifyConnection
-	}
-	crls, err := c.loadCRLs(o.CRLFile, o.CRLDir)
-	if err != nil {
-		return nil, err
-	}
-	if c.verifier != nil {
-		c.verifier.crls = crls
+		if o.CRLFile != "" || o.CRLDir != "" {
+			c.verifier.crls = &crlSet{lists: lists, dir: o.CRLDir}
+		}
 	}
 
 	c.noALPN = cfg.Clone()
@@ -112,15 +159,15 @@ func loadServerCertificate(certFile, keyFile, passphrase string) (*tls.Certifica
 	return cert, nil
 }
 
-func (c *ServerConfig) setVersions(cfg *tls.Config, minName, maxName string) error {
-	c.minVer, c.maxVer = "TLSv1.2", "TLSv1.3"
+func (st *serverSettings) setVersions(minName, maxName string) error {
+	st.minVer, st.maxVer = "TLSv1.2", "TLSv1.3"
 	for _, p := range []struct {
 		guc, name string
 		ver       *uint16
 		show      *string
 	}{
-		{"ssl_min_protocol_version", minName, &cfg.MinVersion, &c.minVer},
-		{"ssl_max_protocol_version", maxName, &cfg.MaxVersion, &c.maxVer},
+		{"ssl_min_protocol_version", minName, &st.minVersion, &st.minVer},
+		{"ssl_max_protocol_version", maxName, &st.maxVersion, &st.maxVer},
 	} {
 		if p.name == "" {
 			continue
@@ -131,7 +178,7 @@ func (c *ServerConfig) setVersions(cfg *tls.Config, minName, maxName string) err
 		}
 		*p.ver, *p.show = v, protocolNames[v]
 	}
-	if cfg.MaxVersion != 0 && cfg.MinVersion > cfg.MaxVersion {
+	if st.maxVersion != 0 && st.minVersion > st.maxVersion {
 		return &Error{
 			Kind:    KindConfig,
 			Message: "could not set SSL protocol version range",
@@ -141,32 +188,27 @@ func (c *ServerConfig) setVersions(cfg *tls.Config, minName, maxName string) err
 	return nil
 }
 
-// loadCRLs reads ssl_crl_file now and leaves ssl_crl_dir to be read at
-// each verification, as OpenSSL's X509_STORE_load_locations does. A
+// loadServerCRLs reads ssl_crl_file now and leaves ssl_crl_dir to be read
+// at each verification, as OpenSSL's X509_STORE_load_locations does. A
 // directory that cannot be read is no error there either (every client
 // certificate then fails for want of a CRL), so it gets a warning.
-func (c *ServerConfig) loadCRLs(file, dir string) (*crlSet, error) {
-	if file == "" && dir == "" {
-		return nil, nil
-	}
-	set := &crlSet{dir: dir}
+func loadServerCRLs(file, dir string) (lists []*revocationList, warnings []string, err error) {
 	if file != "" {
-		lists, err := readCRLFile(file)
+		lists, err = readCRLFile(file)
 		if err != nil {
 			msg := fmt.Sprintf("could not load SSL certificate revocation list file \"%s\"", file)
 			if dir != "" {
 				msg = fmt.Sprintf("could not load SSL certificate revocation list file \"%s\" or directory \"%s\"", file, dir)
 			}
-			return nil, configError(msg, err)
+			return nil, nil, configError(msg, err)
 		}
-		set.lists = lists
 	}
 	if dir != "" {
 		if _, err := os.ReadDir(dir); err != nil {
-			c.warnings = append(c.warnings, fmt.Sprintf("could not open SSL certificate revocation list directory \"%s\": %v", dir, unwrapPathError(err)))
+			warnings = append(warnings, fmt.Sprintf("could not open SSL certificate revocation list directory \"%s\": %v", dir, unwrapPathError(err)))
 		}
 	}
-	return set, nil
+	return lists, warnings, nil
 }
 
 // selectALPNConfig mirrors the backend's alpn_cb. When the client offers

@@ -91,7 +91,7 @@ func (v *clientVerifier) verify(certs []*x509.Certificate, now time.Time) *certF
 
 // checkChainCRLs checks each certificate below the anchor, leaf first, as
 // OpenSSL's check_revocation does.
-func checkChainCRLs(chain []*x509.Certificate, lists []*x509.RevocationList, now time.Time) *certFailure {
+func checkChainCRLs(chain []*x509.Certificate, lists []*revocationList, now time.Time) *certFailure {
 	for i := 0; i+1 < len(chain); i++ {
 		if err := checkRevocation(chain[i], chain[i+1], lists, now); err != nil {
 			reason := err.Error()

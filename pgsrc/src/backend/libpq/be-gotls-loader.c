@@ -1,0 +1,229 @@
+/*-------------------------------------------------------------------------
+ *
+ * be-gotls-loader.c
+ *	  Loading pg-gotls's Go TLS library into a backend
+ *
+ * Loading a Go library starts the Go runtime, and a Go runtime does not
+ * survive fork(): a child hangs on its next call into Go.  The postmaster
+ * forks every backend, so it must never load the library; backends load it
+ * after fork, on their first TLS connection, and so do the short-lived
+ * children that check the configuration for the postmaster.
+ *
+ * Signals.  PostgreSQL wakes a backend's latch with SIGURG, which it keeps
+ * blocked and reads from a signalfd.  The Go runtime preempts goroutines
+ * with SIGURG too, and keeps it unblocked in all its threads while it does
+ * so, where a SIGURG sent to the process (by kill()) would be taken by a Go
+ * thread and swallowed: a lost latch wakeup, seen as backends hanging in
+ * I/O waits.  The library is built with async preemption off (GODEBUG
+ * asyncpreemptoff=1 compiled in, see the Makefile), so Go sends no SIGURG
+ * and leaves it blocked in the threads it starts, which inherit the mask
+ * of the thread that loaded the library: so SIGURG is blocked while
+ * loading.  (Setting GODEBUG in the environment would not do: a Go
+ * library reads the environment the process started with.)
+ * See docs/process-model.md.
+ *
+ *-------------------------------------------------------------------------
+ */
+
+#include "postgres.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "be-gotls.h"
+#include "libpq/libpq.h"
+#include "miscadmin.h"
+#include "postmaster/postmaster.h"
+
+static GoTLSServerLibrary gotls_library;
+static bool gotls_loaded = false;
+static pid_t gotls_loaded_pid = 0;
+
+/* Resolve one symbol into *dest; false (with errbuf set) if missing. */
+static bool
+resolve(void *handle, const char *name, void **dest,
+		char *errbuf, size_t errlen)
+{
+	*dest = dlsym(handle, name);
+	if (*dest == NULL)
+	{
+		snprintf(errbuf, errlen, "symbol \"%s\" not found", name);
+		return false;
+	}
+	return true;
+}
+
+/* The library's file: in PostgreSQL's library directory. */
+static void
+library_path(char *path)
+{
+	char		libdir[MAXPGPATH];
+
+	get_lib_path(my_exec_path, libdir);
+	snprintf(path, MAXPGPATH, "%s/%s", libdir, PGGOTLS_LIBRARY_NAME);
+}
+
+static bool
+load_library(char *errbuf, size_t errlen)
+{
+	char		path[MAXPGPATH];
+	void	   *h;
+	GoTLSServerLibrary lib;
+	sigset_t	urg,
+				old_mask;
+
+	library_path(path);
+
+	/* The runtime's threads inherit this mask: see the file's header. */
+	sigemptyset(&urg);
+	sigaddset(&urg, SIGURG);
+	sigprocmask(SIG_BLOCK, &urg, &old_mask);
+
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL)
+	{
+		strlcpy(errbuf, dlerror(), errlen);
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
+		return false;
+	}
+	if (!resolve(h, "gotls_server_config_load", (void **) &lib.server_config_load, errbuf, errlen) ||
+		!resolve(h, "gotls_server_config_import", (void **) &lib.server_config_import, errbuf, errlen) ||
+		!resolve(h, "gotls_server_new", (void **) &lib.server_new, errbuf, errlen) ||
+		!resolve(h, "gotls_handshake", (void **) &lib.handshake, errbuf, errlen) ||
+		!resolve(h, "gotls_read", (void **) &lib.read, errbuf, errlen) ||
+		!resolve(h, "gotls_write", (void **) &lib.write, errbuf, errlen) ||
+		!resolve(h, "gotls_wait_for", (void **) &lib.wait_for, errbuf, errlen) ||
+		!resolve(h, "gotls_last_error_message", (void **) &lib.last_error_message, errbuf, errlen) ||
+		!resolve(h, "gotls_attribute", (void **) &lib.attribute, errbuf, errlen) ||
+		!resolve(h, "gotls_client_certificate", (void **) &lib.client_certificate, errbuf, errlen) ||
+		!resolve(h, "gotls_server_certificate_hash", (void **) &lib.server_certificate_hash, errbuf, errlen) ||
+		!resolve(h, "gotls_close", (void **) &lib.close, errbuf, errlen) ||
+		!resolve(h, "gotls_library_version", (void **) &lib.library_version, errbuf, errlen))
+	{
+		/* Unloading a Go library is not supported; leave it mapped. */
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
+		return false;
+	}
+
+	/* The first call waits for the runtime to finish starting. */
+	lib.library_version(NULL, 0);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+
+	gotls_library = lib;
+	return true;
+}
+
+/*
+ * be_gotls_load
+ *		Load the Go TLS library into this process, once.
+ *
+ * Returns the library's entry points, or NULL with a message in errbuf.
+ */
+const GoTLSServerLibrary *
+be_gotls_load(char *errbuf, size_t errlen)
+{
+	if (getpid() == PostmasterPid)
+	{
+		/* A programming error: the postmaster's children would hang. */
+		strlcpy(errbuf, "the Go TLS library must not be loaded in the postmaster", errlen);
+		return NULL;
+	}
+	if (gotls_loaded && gotls_loaded_pid != getpid())
+	{
+		snprintf(errbuf, errlen, "the Go TLS library was loaded by process %d before it forked",
+				 (int) gotls_loaded_pid);
+		return NULL;
+	}
+	if (!gotls_loaded)
+	{
+		if (!load_library(errbuf, errlen))
+			return NULL;
+		gotls_loaded = true;
+		gotls_loaded_pid = getpid();
+	}
+	return &gotls_library;
+}
+
+/*
+ * Copy into buf the Go version that built the library file, reading it from
+ * the file without loading it: Go records it in its build information
+ * (what `go version FILE` prints), the magic "\xff Go buildinf:", a 32-byte
+ * header whose flag 2 says strings follow inline, then the version as a
+ * varint-length-prefixed string.  False if it cannot be found.
+ */
+static bool
+read_go_version(const char *path, char *buf, size_t len)
+{
+	static const char magic[] = "\xff Go buildinf:";
+	int			fd;
+	struct stat st;
+	const unsigned char *map;
+	const unsigned char *p,
+			   *end;
+	size_t		n = 0;
+	int			shift = 0;
+	bool		ok = false;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) != 0 || st.st_size < 64)
+	{
+		close(fd);
+		return false;
+	}
+	map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return false;
+
+	end = map + st.st_size;
+	p = memmem(map, st.st_size, magic, sizeof(magic) - 1);
+	if (p != NULL && end - p > 33 && (p[15] & 2) != 0)
+	{
+		for (p += 32; p < end && shift < 28; shift += 7)
+		{
+			n |= (size_t) (*p & 0x7f) << shift;
+			if ((*p++ & 0x80) == 0)
+				break;
+		}
+		if (n > 0 && n < 64 && (size_t) (end - p) >= n && n < len)
+		{
+			memcpy(buf, p, n);
+			buf[n] = '\0';
+			ok = true;
+		}
+	}
+	munmap((void *) map, st.st_size);
+	return ok;
+}
+
+/*
+ * show_ssl_library
+ *		SHOW ssl_library: "Go crypto/tls (go1.26.8)".
+ *
+ * The Go version is read from the library file, so that it shows even when
+ * SSL is off and without starting Go.
+ */
+const char *
+show_ssl_library(void)
+{
+	static char value[128];
+
+	if (value[0] == '\0')
+	{
+		char		path[MAXPGPATH];
+		char		version[64];
+
+		library_path(path);
+		if (read_go_version(path, version, sizeof(version)))
+			snprintf(value, sizeof(value), "%s (%s)", ssl_library, version);
+		else
+			strlcpy(value, ssl_library, sizeof(value));
+	}
+	return value;
+}
