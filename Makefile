@@ -32,7 +32,7 @@ AS_TESTER := $(if $(filter 0,$(shell id -u)),runuser -u pggotls --,)
 
 say = @printf '==> %s\n' "$(1)"
 
-.PHONY: all run check bench clean distclean check-go check-symbols check-interop check-meson check-faults check-libpq-tap check-ecosystem FORCE
+.PHONY: all run check bench clean distclean check-go check-symbols check-interop check-meson check-faults check-libpq-tap check-ssl-tap check-ecosystem FORCE
 
 all: $(STAMP)/install-go $(STAMP)/install-openssl
 
@@ -125,7 +125,7 @@ $(B)/tools/%: test/client/%.c $(STAMP)/install-go
 run: all $(TOOLS)
 	@$(AS_TESTER) bash test/demo.sh $(PREFIX) $(OPENSSL_PREFIX) $(B)/tools
 
-check: all check-symbols check-go check-meson check-libpq-tap check-interop
+check: all check-symbols check-go check-meson check-libpq-tap check-ssl-tap check-interop check-ecosystem
 	$(call say,all checks passed)
 
 check-symbols: all
@@ -140,15 +140,25 @@ check-go: $(STAMP)/deps
 
 check-meson: $(STAMP)/meson-go
 
-# libpq's own TAP tests against the Go build. 004 needs DNS set-up
-# (PG_TEST_EXTRA); 005 tests the server's SSL too and waits for issue 3.
-LIBPQ_TAP := t/001_uri.pl t/002_api.pl t/003_load_balance_host_list.pl t/006_service.pl
+# PostgreSQL's own TAP tests with the Go build on both sides of the wire.
+# tap-dir prepares a test directory of the build for the test user.
+tap-dir = rm -rf $(B)/pg-go/$(1)/tmp_check && $(if $(AS_TESTER),chown -R pggotls $(B)/pg-go/$(1),true)
+
+# libpq's: 004 needs DNS set-up (PG_TEST_EXTRA=load_balance); 005 is
+# PG_TEST_EXTRA=libpq_encryption.
+LIBPQ_TAP := t/001_uri.pl t/002_api.pl t/003_load_balance_host_list.pl t/005_negotiate_encryption.pl t/006_service.pl
 check-libpq-tap: all
 	$(call say,libpq TAP tests with the Go build: $(notdir $(LIBPQ_TAP)))
 	@env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS make -s -C $(B)/pg-go/src/interfaces/libpq test-build
-	@rm -rf $(B)/pg-go/src/interfaces/libpq/tmp_check
-	@$(if $(AS_TESTER),chown pggotls $(B)/pg-go/src/interfaces/libpq,true)
-	@$(AS_TESTER) bash test/libpq-tap.sh $(B)/pg-go $(LIBPQ_TAP)
+	@$(call tap-dir,src/interfaces/libpq)
+	@$(AS_TESTER) env PG_TEST_EXTRA=libpq_encryption bash test/tap.sh $(B)/pg-go src/interfaces/libpq $(LIBPQ_TAP)
+
+# The SSL test suite (src/test/ssl), Go server and Go libpq.
+SSL_TAP := t/001_ssltests.pl t/002_scram.pl t/003_sslinfo.pl
+check-ssl-tap: all
+	$(call say,SSL test suite with the Go server and client: $(notdir $(SSL_TAP)))
+	@$(call tap-dir,src/test/ssl)
+	@$(AS_TESTER) env PG_TEST_EXTRA=ssl bash test/tap.sh $(B)/pg-go src/test/ssl $(SSL_TAP)
 
 INTEROP_TEST = cd test/interop && $(AS_TESTER) env PG_GO_PREFIX=$(PREFIX) PG_OPENSSL_PREFIX=$(OPENSSL_PREFIX) \
 	PG_TOOLS=$(B)/tools PG_BUILD=$(B) PG_TREE=$(TREE) PG_NODE_MODULES=$(NODE_DIR)/node_modules $(B)/tests/interop.test -test.count=1 -test.timeout=30m $(if $(V),-test.v)
@@ -191,7 +201,7 @@ $(NODE_DIR)/node_modules/.package-lock.json: test/ecosystem/node/package.json te
 ECOSYSTEM := $(B)/tools/pgx-check $(NODE_DIR)/node_modules/.package-lock.json
 
 check-ecosystem: all $(ECOSYSTEM) $(B)/tests/interop.test
-	$(call say,ecosystem: pgx and node-postgres against the OpenSSL server)
+	$(call say,ecosystem: pgx and node-postgres against the Go and the OpenSSL server)
 	@$(INTEROP_TEST) -test.run '^TestEcosystem'
 
 bench: all $(TOOLS)

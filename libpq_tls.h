@@ -352,6 +352,33 @@ extern ssize_t gotls_client_certificate(gotls_session s, gotls_cchar *field,
 										char *buf, size_t len);
 
 /*
+ * gotls_client_name_field copies into buf the value of a field of the
+ * client certificate's subject (issuer = 0) or issuer (issuer = 1), as
+ * contrib/sslinfo's ssl_client_dn_field and ssl_issuer_field return it.
+ * field is a name OpenSSL knows ("CN", "commonName") or a dotted OID.
+ *
+ * Returns: the value's length; -1 if there is no certificate or no such
+ * entry; -2 if the field name is unknown, with the message in buf.
+ */
+extern ssize_t gotls_client_name_field(gotls_session s, int issuer,
+									   gotls_cchar *field,
+									   char *buf, size_t len);
+
+/*
+ * gotls_client_extension describes the index-th extension of the client
+ * certificate as sslinfo's ssl_extension_info does: its short name into
+ * name, its value as OpenSSL prints it into buf, and *critical.
+ *
+ * Returns: the value's length; -1 past the last extension (or without a
+ * certificate); -2 for an extension sslinfo could not describe, with the
+ * message in buf.
+ */
+extern ssize_t gotls_client_extension(gotls_session s, int index,
+									  char *name, size_t name_len,
+									  int *critical,
+									  char *buf, size_t len);
+
+/*
  * gotls_server_certificate_hash computes the tls-server-end-point channel
  * binding data of the server's own certificate (64 bytes suffice).
  *

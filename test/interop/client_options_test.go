@@ -27,8 +27,15 @@ type optionCase struct {
 	differs string   // why the OpenSSL build is not held to the same result
 }
 
+// TestClientOptions: each case through the Go and the OpenSSL libpq,
+// against the Go and the OpenSSL server.
 func TestClientOptions(t *testing.T) {
-	f := newFixture(t)
+	for _, srv := range serverBuilds() {
+		t.Run(srv.name, func(t *testing.T) { testClientOptions(t, newFixtureOn(t, srv.prefix)) })
+	}
+}
+
+func testClientOptions(t *testing.T, f *fixture) {
 	root := f.certs.Path("root.crt")
 	homes := map[string]string{"": f.home}
 	for name, ca := range map[string]string{"right-root": root, "wrong-root": f.file("other-root.crt")} {

@@ -14,15 +14,6 @@ import (
 	"github.com/pg-gotls/pg-gotls/test/certs"
 )
 
-// ecosystemServers are the servers that clients with TLS stacks of their
-// own are tried against, by installation prefix.
-func ecosystemServers() []struct{ name, prefix string } {
-	return []struct{ name, prefix string }{
-		{"openssl", osslPrefix},
-		// {"go", goPrefix}, // once the Go-TLS server serves TLS (issue 3)
-	}
-}
-
 // ecoClient is a client program that takes a libpq-style conninfo and
 // prints "key: value" lines (see test/ecosystem/).
 type ecoClient struct {
@@ -57,7 +48,7 @@ func ecosystemClients(t *testing.T) []ecoClient {
 
 func TestEcosystem(t *testing.T) {
 	clients := ecosystemClients(t)
-	for _, s := range ecosystemServers() {
+	for _, s := range serverBuilds() {
 		t.Run(s.name, func(t *testing.T) {
 			dir, port := startEcoServer(t, s.prefix)
 			for _, c := range clients {

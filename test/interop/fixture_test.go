@@ -30,8 +30,17 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// fixture is an OpenSSL server with minted credentials and client-side
-// files in several shapes.
+// serverBuild is a PostgreSQL installation whose server a test runs.
+type serverBuild struct{ name, prefix string }
+
+// serverBuilds are both servers: the Go-TLS one and the OpenSSL
+// reference, for tests that hold clients to the same results with each.
+func serverBuilds() []serverBuild {
+	return []serverBuild{{"go-server", goPrefix}, {"openssl-server", osslPrefix}}
+}
+
+// fixture is a server with minted credentials and client-side files in
+// several shapes.
 type fixture struct {
 	certs *certs.Set
 	srv   *server
@@ -45,7 +54,14 @@ const (
 	scramPass = "scram-password"
 )
 
+// newFixture starts the OpenSSL-built server.
 func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	return newFixtureOn(t, osslPrefix)
+}
+
+// newFixtureOn starts the server of the installation at prefix.
+func newFixtureOn(t *testing.T, prefix string) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	set, err := certs.NewSet(filepath.Join(dir, "certs"), certUser)
@@ -67,7 +83,7 @@ hostssl all %[1]s 127.0.0.1/32 cert
 host all %[2]s 127.0.0.1/32 scram-sha-256
 host all all 127.0.0.1/32 trust
 `, certUser, scramUser)
-	f.srv = startServer(t, osslPrefix, conf, hba)
+	f.srv = startServer(t, prefix, conf, hba)
 	f.srv.sql(t, fmt.Sprintf("CREATE ROLE %s LOGIN; CREATE ROLE %s LOGIN PASSWORD '%s'", certUser, scramUser, scramPass))
 	return f
 }

@@ -101,6 +101,8 @@ load_library(char *errbuf, size_t errlen)
 		!resolve(h, "gotls_attribute", (void **) &lib.attribute, errbuf, errlen) ||
 		!resolve(h, "gotls_client_certificate", (void **) &lib.client_certificate, errbuf, errlen) ||
 		!resolve(h, "gotls_server_certificate_hash", (void **) &lib.server_certificate_hash, errbuf, errlen) ||
+		!resolve(h, "gotls_client_name_field", (void **) &lib.client_name_field, errbuf, errlen) ||
+		!resolve(h, "gotls_client_extension", (void **) &lib.client_extension, errbuf, errlen) ||
 		!resolve(h, "gotls_close", (void **) &lib.close, errbuf, errlen) ||
 		!resolve(h, "gotls_library_version", (void **) &lib.library_version, errbuf, errlen))
 	{

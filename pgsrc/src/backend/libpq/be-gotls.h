@@ -46,6 +46,13 @@ typedef struct GoTLSServerLibrary
 	ssize_t		(*server_certificate_hash) (gotls_session s,
 											char *buf, size_t len,
 											char *errbuf, size_t errbuf_len);
+	ssize_t		(*client_name_field) (gotls_session s, int issuer,
+									  gotls_cchar *field,
+									  char *buf, size_t len);
+	ssize_t		(*client_extension) (gotls_session s, int index,
+									 char *name, size_t name_len,
+									 int *critical,
+									 char *buf, size_t len);
 	void		(*close) (gotls_session s);
 	size_t		(*library_version) (char *buf, size_t len);
 } GoTLSServerLibrary;

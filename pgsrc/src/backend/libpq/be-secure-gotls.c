@@ -425,3 +425,122 @@ be_tls_get_certificate_hash(Port *port, size_t *len)
 	*len = n;
 	return result;
 }
+
+/*
+ * A string the library copies into a caller's buffer: call get with growing
+ * buffers until the value fits (the library returns the whole length and
+ * truncates what it copies).  Returns the palloc'd buffer; *n is get's
+ * result (negative: no value, or an error message in the buffer).
+ */
+typedef ssize_t (*StringGetter) (GoTLSPort *gp, void *arg, char *buf, size_t len);
+
+static char *
+fetch_string(GoTLSPort *gp, StringGetter get, void *arg, ssize_t *n)
+{
+	size_t		size = 256;
+
+	for (;;)
+	{
+		char	   *buf = palloc(size);
+
+		*n = get(gp, arg, buf, size);
+		if (*n < (ssize_t) size)
+			return buf;
+		size = *n + 1;
+		pfree(buf);
+	}
+}
+
+typedef struct NameFieldArg
+{
+	bool		issuer;
+	const char *field;
+} NameFieldArg;
+
+static ssize_t
+get_name_field(GoTLSPort *gp, void *arg, char *buf, size_t len)
+{
+	NameFieldArg *a = arg;
+
+	return gp->lib->client_name_field(gp->session, a->issuer, a->field, buf, len);
+}
+
+/*
+ * be_gotls_client_name_field
+ *		For contrib/sslinfo: a field of the client certificate's subject or
+ *		issuer, in the server encoding; NULL if it has none.
+ */
+char *
+be_gotls_client_name_field(Port *port, bool issuer, const char *field)
+{
+	GoTLSPort  *gp = gotls_port(port);
+	NameFieldArg arg = {issuer, field};
+	char	   *buf;
+	char	   *converted;
+	ssize_t		n;
+
+	if (gp == NULL || port->peer == NULL)
+		return NULL;
+	buf = fetch_string(gp, get_name_field, &arg, &n);
+	if (n == -2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s", buf)));
+	if (n < 0)
+	{
+		pfree(buf);
+		return NULL;
+	}
+	converted = pg_any_to_server(buf, n, PG_UTF8);
+	if (converted != buf)
+		pfree(buf);
+	return converted;
+}
+
+typedef struct ExtensionArg
+{
+	int			index;
+	char		name[128];
+	int			critical;
+} ExtensionArg;
+
+static ssize_t
+get_extension(GoTLSPort *gp, void *arg, char *buf, size_t len)
+{
+	ExtensionArg *a = arg;
+
+	return gp->lib->client_extension(gp->session, a->index, a->name, sizeof(a->name),
+									 &a->critical, buf, len);
+}
+
+/*
+ * be_gotls_client_extension
+ *		For contrib/sslinfo: the index-th extension of the client
+ *		certificate; false past the last.
+ */
+bool
+be_gotls_client_extension(Port *port, int index, char **name, char **value,
+						  bool *critical)
+{
+	GoTLSPort  *gp = gotls_port(port);
+	ExtensionArg arg = {.index = index};
+	char	   *buf;
+	ssize_t		n;
+
+	if (gp == NULL || port->peer == NULL)
+		return false;
+	buf = fetch_string(gp, get_extension, &arg, &n);
+	if (n == -2)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s", buf)));
+	if (n < 0)
+	{
+		pfree(buf);
+		return false;
+	}
+	*name = pstrdup(arg.name);
+	*value = buf;
+	*critical = (arg.critical != 0);
+	return true;
+}
