@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# make bench: the Go libpq beside the OpenSSL libpq, both against the same
-# OpenSSL-built server on loopback in the same run, with plain TCP as the
-# ceiling.  Both clients are the same programs (the OpenSSL build's
-# pgbench and psql); LD_LIBRARY_PATH picks the libpq.
+# make bench: the Go and the OpenSSL TLS stacks on each side of the wire in
+# the same run: the OpenSSL-built and the Go-built server on loopback, each
+# with the OpenSSL and the Go libpq, and plain TCP as the ceiling.  The
+# client programs are the same (the OpenSSL build's pgbench and psql);
+# LD_LIBRARY_PATH picks the libpq.
 #
 # Writes results.md, results.dat (medians), raw.dat (every round) and
 # chart.png into OUT-DIR.
@@ -22,26 +23,47 @@ mkdir -p "$out"
 . "$here/../test/tls-server.sh"
 
 cleanup() {
-	stop_tls_server "$work" "$ossl_prefix"
+	stop_tls_server "$work/openssl" "$ossl_prefix"
+	stop_tls_server "$work/go" "$go_prefix"
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
 step() { printf '==> %s\n' "$*"; }
 
-step "server: OpenSSL build, ECDSA P-256 certificate, on 127.0.0.1"
-start_tls_server "$work" "$ossl_prefix" "$tools" "max_connections = 50"
-"$ossl_prefix/bin/pgbench" -i -q -s 10 -h "$work" -p "$port" -U postgres postgres >/dev/null 2>&1
+# Both servers: ECDSA P-256 certificates, the same settings and data.
+declare -A ports
+for server in openssl go; do
+	prefix=$ossl_prefix
+	[ $server = go ] && prefix=$go_prefix
+	step "server: $server build, ECDSA P-256 certificate, on 127.0.0.1"
+	mkdir -m 755 "$work/$server"
+	start_tls_server "$work/$server" "$prefix" "$tools" "max_connections = 50"
+	ports[$server]=$port
+	"$prefix/bin/pgbench" -i -q -s 10 -h "$work/$server" -p "$port" -U postgres postgres >/dev/null 2>&1
+done
 
-base="host=localhost hostaddr=127.0.0.1 port=$port user=postgres dbname=postgres"
+# backend_memory SERVER CONNINFO LIBDIR: "RSS Pss" (kB) of a backend of
+# SERVER that has run a query over CONNINFO and is idle in pg_sleep.
+backend_memory() {
+	local server=$1 conninfo=$2 libdir=$3 pid
+	env LD_LIBRARY_PATH="$libdir" "$ossl_prefix/bin/psql" -X -q -d "$conninfo application_name=bench_memory" \
+		-c "SELECT count(*) FROM pg_class" -c "SELECT pg_sleep(3)" >/dev/null &
+	sleep 1.5
+	pid=$("$ossl_prefix/bin/psql" -X -At -h "$work/$server" -p "${ports[$server]}" -U postgres -d postgres \
+		-c "SELECT pid FROM pg_stat_activity WHERE application_name = 'bench_memory'")
+	awk '/^Rss:/{r=$2} /^Pss:/{p=$2} END{print r, p}' "/proc/$pid/smaps_rollup"
+	wait
+}
 
-# measure NAME SSLMODE LIBDIR: one row of measurements, appended to raw.
+# measure NAME SERVER SSLMODE LIBDIR: one row of measurements, appended to
+# raw.
 measure() {
-	local name=$1 sslmode=$2 libdir=$3
-	local conninfo="$base sslmode=$sslmode"
+	local name=$1 server=$2 sslmode=$3 libdir=$4
+	local conninfo="host=localhost hostaddr=127.0.0.1 port=${ports[$server]} user=postgres dbname=postgres sslmode=$sslmode"
 	local env=(env LD_LIBRARY_PATH="$libdir")
-	step "round $round, $name: pgbench -C -S, -S, COPY, first connection"
-	local conn_tps tps start end copy_s first rss threads
+	step "round $round, $name: pgbench -C -S, -S, COPY, first connection, backend memory"
+	local conn_tps tps start end copy_s first rss threads be_rss be_pss
 	conn_tps=$("${env[@]}" "$ossl_prefix/bin/pgbench" -n -C -S -c 4 -j 2 -T "$duration" "$conninfo" 2>&1 |
 		sed -nE 's/^tps = ([0-9.]+).*/\1/p')
 	tps=$("${env[@]}" "$ossl_prefix/bin/pgbench" -n -S -c 8 -j 2 -T "$duration" "$conninfo" 2>&1 |
@@ -57,16 +79,27 @@ measure() {
 	copy_s=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
 	read -r first rss threads < <("${env[@]}" "$tools/pgtls_connect" "$conninfo" |
 		awk '/first_connect_ms/{f=$2} /rss_kb/{r=$2} /threads/{t=$2} END{print f, r, t}')
-	printf '%s|%s|%s|%s|%s|%s|%s\n' "$name" "$conn_tps" "$tps" "$copy_s" "$first" "$rss" "$threads" >>"$out/raw.dat"
+	read -r be_rss be_pss < <(backend_memory "$server" "$conninfo" "$libdir")
+	printf '%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$name" "$conn_tps" "$tps" "$copy_s" "$first" "$rss" "$threads" \
+		"$be_rss" "$be_pss" >>"$out/raw.dat"
 }
+
+# The rows: server, client.
+rows=("no TLS|openssl|disable|$ossl_prefix/lib"
+	"Go server, no TLS|go|disable|$ossl_prefix/lib"
+	"OpenSSL server, OpenSSL libpq|openssl|require|$ossl_prefix/lib"
+	"OpenSSL server, Go libpq|openssl|require|$go_prefix/lib"
+	"Go server, OpenSSL libpq|go|require|$ossl_prefix/lib"
+	"Go server, Go libpq|go|require|$go_prefix/lib")
 
 # Rounds interleave the clients, so that a slow spell of the machine does
 # not land on one client only; the table shows each client's median.
 : >"$out/raw.dat"
 for round in $(seq "$rounds"); do
-	measure "no TLS" disable "$ossl_prefix/lib"
-	measure "OpenSSL libpq" require "$ossl_prefix/lib"
-	measure "Go libpq" require "$go_prefix/lib"
+	for row in "${rows[@]}"; do
+		IFS='|' read -r name server sslmode libdir <<<"$row"
+		measure "$name" "$server" "$sslmode" "$libdir"
+	done
 done
 
 # median NAME COLUMN: the median of one client's column in raw.dat.
@@ -75,46 +108,61 @@ median() {
 		awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 : >"$work/rows"
-for name in "no TLS" "OpenSSL libpq" "Go libpq"; do
-	printf '%s|%.1f|%.0f|%.2f|%.1f|%s|%s\n' "$name" "$(median "$name" 2)" "$(median "$name" 3)" \
-		"$(median "$name" 4)" "$(median "$name" 5)" "$(median "$name" 6)" "$(median "$name" 7)" >>"$work/rows"
+for row in "${rows[@]}"; do
+	name=${row%%|*}
+	printf '%s|%.1f|%.0f|%.2f|%.1f|%s|%s|%s|%s\n' "$name" "$(median "$name" 2)" "$(median "$name" 3)" \
+		"$(median "$name" 4)" "$(median "$name" 5)" "$(median "$name" 6)" "$(median "$name" 7)" \
+		"$(median "$name" 8)" "$(median "$name" 9)" >>"$work/rows"
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-ossl=$(grep '^OpenSSL libpq|' "$work/rows")
-gol=$(grep '^Go libpq|' "$work/rows")
+diff_kb() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+d", a - b }'; }
+row_of() { grep "^$1|" "$work/rows"; }
 field() { echo "$1" | cut -d'|' -f"$2"; }
+plain=$(row_of "no TLS")
+goplain=$(row_of "Go server, no TLS")
+ossl=$(row_of "OpenSSL server, OpenSSL libpq")
+gol=$(row_of "OpenSSL server, Go libpq")
+osrv=$(row_of "Go server, OpenSSL libpq")
+gosrv=$(row_of "Go server, Go libpq")
 
 {
-	echo "# Client benchmark: Go libpq vs OpenSSL libpq"
+	echo "# Benchmark: Go's crypto/tls vs OpenSSL, server and client"
 	echo
-	echo "$(date -u +%Y-%m-%d), $(nproc) cores, server: PostgreSQL $("$ossl_prefix/bin/postgres" --version | awk '{print $3}') with OpenSSL,"
-	echo "ECDSA P-256 certificate, TLS 1.3, loopback; ${duration} s per pgbench run;"
+	echo "$(date -u +%Y-%m-%d), $(nproc) cores, PostgreSQL $("$ossl_prefix/bin/postgres" --version | awk '{print $3}'),"
+	echo "ECDSA P-256 certificates, TLS 1.3, loopback; ${duration} s per pgbench run;"
 	echo "median of $rounds interleaved rounds (every round in raw.dat)."
 	echo
-	echo "| client | connections/s (pgbench -C -S -c 4 -j 2) | select-only tps (pgbench -S -c 8 -j 2) | COPY $((copy_rows / 1000)) MB to stdout, s | first connection in a process, ms | client RSS with 2 connections, kB | client threads |"
-	echo "|---|---|---|---|---|---|---|"
-	while IFS='|' read -r name c t copy first rss threads; do
-		echo "| $name | $c | $t | $copy | $first | $rss | $threads |"
+	echo "| server, client | connections/s (pgbench -C -S -c 4 -j 2) | select-only tps (pgbench -S -c 8 -j 2) | COPY $((copy_rows / 1000)) MB to stdout, s | first connection in a process, ms | client RSS with 2 connections, kB | client threads | backend RSS, kB | backend Pss, kB |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	while IFS='|' read -r name c t copy first rss threads be_rss be_pss; do
+		echo "| $name | $c | $t | $copy | $first | $rss | $threads | $be_rss | $be_pss |"
 	done <"$work/rows"
 	echo
-	echo "Ratios, Go libpq / OpenSSL libpq (targets: connections/s ≥ 1.0, tps ≥ 1.0, COPY time ≤ 1.0):"
+	echo "Ratios to OpenSSL on both sides (targets: connections/s ≥ 1.0, tps ≥ 1.0, COPY time ≤ 1.0):"
 	echo
-	echo "- connections/s: $(ratio "$(field "$gol" 2)" "$(field "$ossl" 2)")"
-	echo "- select-only tps: $(ratio "$(field "$gol" 3)" "$(field "$ossl" 3)")"
-	echo "- COPY time: $(ratio "$(field "$gol" 4)" "$(field "$ossl" 4)")"
+	echo "| | Go libpq, OpenSSL server | Go server, OpenSSL libpq | Go on both sides |"
+	echo "|---|---|---|---|"
+	echo "| connections/s | $(ratio "$(field "$gol" 2)" "$(field "$ossl" 2)") | $(ratio "$(field "$osrv" 2)" "$(field "$ossl" 2)") | $(ratio "$(field "$gosrv" 2)" "$(field "$ossl" 2)") |"
+	echo "| select-only tps | $(ratio "$(field "$gol" 3)" "$(field "$ossl" 3)") | $(ratio "$(field "$osrv" 3)" "$(field "$ossl" 3)") | $(ratio "$(field "$gosrv" 3)" "$(field "$ossl" 3)") |"
+	echo "| COPY time | $(ratio "$(field "$gol" 4)" "$(field "$ossl" 4)") | $(ratio "$(field "$osrv" 4)" "$(field "$ossl" 4)") | $(ratio "$(field "$gosrv" 4)" "$(field "$ossl" 4)") |"
+	echo
+	echo "Extra memory of a TLS backend over a plain one (target ≤ 1 MB): OpenSSL server" \
+		"RSS $(diff_kb "$(field "$ossl" 8)" "$(field "$plain" 8)") kB, Pss $(diff_kb "$(field "$ossl" 9)" "$(field "$plain" 9)") kB;" \
+		"Go server RSS $(diff_kb "$(field "$osrv" 8)" "$(field "$goplain" 8)") kB, Pss $(diff_kb "$(field "$osrv" 9)" "$(field "$goplain" 9)") kB."
 } >"$out/results.md"
 cp "$work/rows" "$out/results.dat"
 
 if command -v gnuplot >/dev/null; then
-	gnuplot <<PLOT
+	XDG_CACHE_HOME="$work" gnuplot <<PLOT  # fontconfig wants a writable cache
 set terminal pngcairo size 1200,420 font ",10"
 set output "$out/chart.png"
 set datafile separator "|"
 set style data histograms
 set style fill solid 0.8 border -1
 set boxwidth 0.8
-set multiplot layout 1,3 title "Go libpq vs OpenSSL libpq (same OpenSSL server, loopback)"
+set multiplot layout 1,3 title "Go's crypto/tls vs OpenSSL, server and client (loopback)"
+set xtics rotate by -30
 set yrange [0:*]
 set title "connections/s (higher is better)"
 plot "$out/results.dat" using 2:xtic(1) notitle lc rgb "#4477aa"

@@ -53,11 +53,7 @@ gotls_port(Port *port)
 static ssize_t
 port_read(void *ctx, void *buf, size_t len)
 {
-	Port	   *port = ctx;
-	ssize_t		n = secure_raw_read(port, buf, len);
-
-	port->last_read_was_eof = (n == 0);
-	return n;
+	return secure_raw_read((Port *) ctx, buf, len);
 }
 
 static ssize_t
