@@ -64,6 +64,12 @@ func gotls_peer_certificate_hash(h C.gotls_session, buf *C.char, n C.size_t, err
 		return -1
 	}
 	sum, err := pgtls.CertificateHash(cert)
+	return copyHash(sum, err, buf, n, errbuf, errlen)
+}
+
+// copyHash returns a channel-binding hash as the *_certificate_hash
+// exports do: its length, or -1 with the reason in errbuf.
+func copyHash(sum []byte, err error, buf *C.char, n C.size_t, errbuf *C.char, errlen C.size_t) C.ssize_t {
 	if err != nil {
 		copyOut(err.Error(), errbuf, errlen)
 		return -1

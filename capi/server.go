@@ -154,15 +154,7 @@ func gotls_server_certificate_hash(h C.gotls_session, buf *C.char, n C.size_t, e
 		return -1
 	}
 	sum, err := s.s.ServerCertificateHash()
-	if err != nil {
-		copyOut(err.Error(), errbuf, errlen)
-		return -1
-	}
-	if int(n) < len(sum) {
-		copyOut("buffer too small for certificate hash", errbuf, errlen)
-		return -1
-	}
-	return C.ssize_t(copyBytes(sum, buf, n))
+	return copyHash(sum, err, buf, n, errbuf, errlen)
 }
 
 // setMessage fills a gotls_message from e (nil: empties it).

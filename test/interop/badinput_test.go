@@ -73,6 +73,21 @@ func biThrow(t *testing.T, f *fixture, b serverBuild, c net.Conn, in biInput) {
 	biServerUp(t, f)
 }
 
+// biThrowAfterSSLRequest throws each input, after an SSLRequest, at a
+// fresh server of each build.
+func biThrowAfterSSLRequest(t *testing.T, inputs []biInput) {
+	for _, b := range serverBuilds() {
+		t.Run(b.name, func(t *testing.T) {
+			f := biFixture(t, b.prefix, "log_connections = receipt")
+			for _, in := range inputs {
+				t.Run(in.name, func(t *testing.T) {
+					biThrow(t, f, b, biSSLRequest(t, f.srv.port), in)
+				})
+			}
+		})
+	}
+}
+
 // TestBadInputGarbageAfterSSLRequest: bytes that are not a ClientHello
 // after the 'S'. The backend must hang up at once, log why, and the
 // server must serve the next client.
@@ -131,16 +146,7 @@ func TestBadInputGarbageAfterSSLRequest(t *testing.T) {
 			"openssl-server": `could not accept SSL connection: unexpected message$`,
 		}},
 	}
-	for _, b := range serverBuilds() {
-		t.Run(b.name, func(t *testing.T) {
-			f := biFixture(t, b.prefix, "log_connections = receipt")
-			for _, in := range inputs {
-				t.Run(in.name, func(t *testing.T) {
-					biThrow(t, f, b, biSSLRequest(t, f.srv.port), in)
-				})
-			}
-		})
-	}
+	biThrowAfterSSLRequest(t, inputs)
 }
 
 // TestBadInputOversizedClientHello: records and handshake messages beyond
@@ -183,16 +189,7 @@ func TestBadInputOversizedClientHello(t *testing.T) {
 			"go-server": `could not accept SSL connection: handshake message of length \d+ bytes exceeds maximum of 65536 bytes$`,
 		}, accepted: map[string]bool{"openssl-server": true}},
 	}
-	for _, b := range serverBuilds() {
-		t.Run(b.name, func(t *testing.T) {
-			f := biFixture(t, b.prefix, "log_connections = receipt")
-			for _, in := range inputs {
-				t.Run(in.name, func(t *testing.T) {
-					biThrow(t, f, b, biSSLRequest(t, f.srv.port), in)
-				})
-			}
-		})
-	}
+	biThrowAfterSSLRequest(t, inputs)
 }
 
 // TestBadInputDirectSSL: direct SSL (PostgreSQL 17's sslnegotiation=direct:
