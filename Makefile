@@ -19,8 +19,10 @@ B := $(CURDIR)/_build
 TREE := $(B)/postgresql
 STAMP := $(B)/stamps
 LIB := $(B)/lib/libpq_gotls.so
+TLSD := $(B)/bin/pg_tlsd
 
 GO_SOURCES := go.mod $(shell find tls capi -name '*.go' -not -name '*_test.go')
+TLSD_SOURCES := go.mod $(shell find tls tlsd cmd/pg_tlsd -name '*.go' -not -name '*_test.go')
 PGSRC_FILES := $(shell cd pgsrc && find . -type f | sed 's|^\./||' | sort)
 TREE_FILES := $(addprefix $(TREE)/,$(PGSRC_FILES)) $(TREE)/src/interfaces/libpq/libpq_tls.h \
 	$(TREE)/src/backend/libpq/libpq_tls.h
@@ -86,12 +88,18 @@ $(LIB): $(GO_SOURCES) libpq_tls.h $(B)/lib/exports.map $(STAMP)/deps
 		-ldflags '$(GO_DEBUG_DEFAULT) -extldflags=-Wl,--version-script=$(B)/lib/exports.map' -o $@ ./capi
 	@rm -f $(B)/lib/libpq_gotls.h
 
+# The server's TLS process, started by the postmaster (docs/process-model.md).
+$(TLSD): $(TLSD_SOURCES) $(STAMP)/deps
+	$(call say,building pg_tlsd (the server's TLS process))
+	@$(GO) build -trimpath -o $@ ./cmd/pg_tlsd
+
 # --- PostgreSQL builds -----------------------------------------------------
 
-$(STAMP)/install-go: $(STAMP)/tree $(TREE_FILES) $(LIB) build/build-postgres.sh
+$(STAMP)/install-go: $(STAMP)/tree $(TREE_FILES) $(LIB) $(TLSD) build/build-postgres.sh
 	$(call say,building PostgreSQL --with-ssl=go into $(PREFIX))
 	@bash build/build-postgres.sh $(TREE) $(B)/pg-go $(PREFIX) go
 	@install -m 755 $(LIB) $(PREFIX)/lib/libpq_gotls.so
+	@install -m 755 $(TLSD) $(PREFIX)/bin/pg_tlsd
 	@touch $@
 
 $(STAMP)/install-openssl: $(STAMP)/tree build/build-postgres.sh

@@ -157,17 +157,6 @@ extern ssize_t gotls_pending(gotls_session s);
 extern ssize_t gotls_write(gotls_session s, gotls_cchar *buf, size_t len);
 
 /*
- * gotls_wait_for says what the last gotls_handshake, gotls_read or
- * gotls_write that could not go on is waiting for: after a read returned
- * 0, say, the socket may have to become writable first (the rest of a
- * record that could not be sent earlier).
- *
- * Returns: GOTLS_WANT_READ or GOTLS_WANT_WRITE; GOTLS_OK if the last call
- * did not wait.
- */
-extern int	gotls_wait_for(gotls_session s);
-
-/*
  * gotls_last_error describes the session's failure.  Once a session has
  * failed, it stays failed.
  *
@@ -238,20 +227,16 @@ extern void gotls_close(gotls_session s);
 extern size_t gotls_library_version(char *buf, size_t len);
 
 /* ---------------------------------------------------------------------
- * Server side (the backend's be_tls_*)
+ * Server side (be_tls_init's configuration loader)
  *
  * A Go runtime must never start in the postmaster, which forks a backend
  * per connection.  So a short-lived child of the postmaster loads the
  * configuration with gotls_server_config_load, which reads and checks the
- * files and returns a snapshot: bytes that the postmaster keeps and its
- * backends inherit.  A backend imports the snapshot after fork, on its
- * first TLS connection, and runs its session with gotls_server_new and
- * the session functions above.
+ * files and returns a snapshot: bytes that the postmaster passes on to
+ * pg_tlsd, the TLS process that serves the connections (a Go executable,
+ * not this library).
  * ---------------------------------------------------------------------
  */
-
-/* A loaded server configuration; 0 is never valid. */
-typedef uintptr_t gotls_server_config;
 
 /*
  * The backend's ssl_* settings.  File names are used as given (the caller
@@ -301,92 +286,6 @@ extern int	gotls_server_config_load(gotls_server_options_c *opts,
 									 void **snapshot, size_t *snapshot_len,
 									 char *warnings, size_t warnings_len,
 									 struct gotls_message *err);
-
-/*
- * gotls_server_config_import rebuilds a configuration from a snapshot of
- * this same library, reading no file.
- *
- * Returns: the configuration, or 0 with the reason in *err.
- */
-extern gotls_server_config gotls_server_config_import(gotls_cvoid *snapshot,
-													  size_t snapshot_len,
-													  struct gotls_message *err);
-
-/* gotls_server_config_free releases a configuration (sessions keep theirs). */
-extern void gotls_server_config_free(gotls_server_config cfg);
-
-/*
- * gotls_server_new creates a server session for a client that sent
- * SSLRequest, or that began a TLS handshake directly (bytes already read
- * from the socket are for the read callback to return first).  Drive it
- * with gotls_handshake, gotls_read, gotls_write, gotls_close.
- *
- * Returns: the session, or 0 with a message in errbuf.
- */
-extern gotls_session gotls_server_new(gotls_server_config cfg,
-									  gotls_read_fn read_fn,
-									  gotls_write_fn write_fn,
-									  void *io_ctx,
-									  char *errbuf, size_t errbuf_len);
-
-/*
- * gotls_last_error_message describes the session's failure as the backend
- * logs it: for a failed server handshake, the message follows "could not
- * accept SSL connection: ", with a detail (why a client certificate was
- * refused) and a hint (protocol versions).
- *
- * Returns: a GOTLS_ERR_* kind, as gotls_last_error.
- */
-extern int	gotls_last_error_message(gotls_session s, struct gotls_message *msg);
-
-/*
- * gotls_client_certificate copies a field of the certificate the client
- * presented into buf (NUL-terminated, truncated to fit): "cn" (the first
- * commonName, port->peer_cn), "dn" (RFC 2253, port->peer_dn), "subject"
- * and "issuer" (pg_stat_ssl's "/CN=..." form), "serial" (decimal).
- *
- * Returns: the value's length; -1 if the client presented no certificate,
- * or the field is unknown, or (for "cn") the subject has no commonName.
- */
-extern ssize_t gotls_client_certificate(gotls_session s, gotls_cchar *field,
-										char *buf, size_t len);
-
-/*
- * gotls_client_name_field copies into buf the value of a field of the
- * client certificate's subject (issuer = 0) or issuer (issuer = 1), as
- * contrib/sslinfo's ssl_client_dn_field and ssl_issuer_field return it.
- * field is a name OpenSSL knows ("CN", "commonName") or a dotted OID.
- *
- * Returns: the value's length; -1 if there is no certificate or no such
- * entry; -2 if the field name is unknown, with the message in buf.
- */
-extern ssize_t gotls_client_name_field(gotls_session s, int issuer,
-									   gotls_cchar *field,
-									   char *buf, size_t len);
-
-/*
- * gotls_client_extension describes the index-th extension of the client
- * certificate as sslinfo's ssl_extension_info does: its short name into
- * name, its value as OpenSSL prints it into buf, and *critical.
- *
- * Returns: the value's length; -1 past the last extension (or without a
- * certificate); -2 for an extension sslinfo could not describe, with the
- * message in buf.
- */
-extern ssize_t gotls_client_extension(gotls_session s, int index,
-									  char *name, size_t name_len,
-									  int *critical,
-									  char *buf, size_t len);
-
-/*
- * gotls_server_certificate_hash computes the tls-server-end-point channel
- * binding data of the server's own certificate (64 bytes suffice).
- *
- * Returns: the length, or -1 with a message in errbuf.
- */
-extern ssize_t gotls_server_certificate_hash(gotls_session s,
-											 char *buf, size_t len,
-											 char *errbuf, size_t errbuf_len);
 
 #ifdef __cplusplus
 }

@@ -15,7 +15,6 @@ import (
 type session struct {
 	s         *pgtls.Session
 	transport *callbackTransport
-	want      C.int // the last call's GOTLS_OK / WANT_* / ERROR
 }
 
 func newHandle(s *session) C.gotls_session { return C.gotls_session(cgo.NewHandle(s)) }
@@ -38,18 +37,4 @@ func lookup(h C.gotls_session) (s *session) {
 func deleteHandle(h C.gotls_session) {
 	defer func() { _ = recover() }()
 	cgo.Handle(h).Delete()
-}
-
-// lookupConfig resolves a gotls_server_config handle, or yields nil.
-func lookupConfig(h C.gotls_server_config) (c *pgtls.ServerConfig) {
-	if h == 0 {
-		return nil
-	}
-	defer func() {
-		if recover() != nil {
-			c = nil
-		}
-	}()
-	c, _ = cgo.Handle(h).Value().(*pgtls.ServerConfig)
-	return c
 }

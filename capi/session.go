@@ -30,23 +30,7 @@ func gotls_handshake(h C.gotls_session) C.int {
 	if s == nil {
 		return C.GOTLS_ERROR
 	}
-	return s.setWant(status(s.s.Handshake()))
-}
-
-// setWant remembers what a call that could not go on waits for, for
-// gotls_wait_for, and passes st through.
-func (s *session) setWant(st C.int) C.int {
-	s.want = st
-	return st
-}
-
-//export gotls_wait_for
-func gotls_wait_for(h C.gotls_session) C.int {
-	s := lookup(h)
-	if s == nil || (s.want != C.GOTLS_WANT_READ && s.want != C.GOTLS_WANT_WRITE) {
-		return C.GOTLS_OK
-	}
-	return s.want
+	return status(s.s.Handshake())
 }
 
 //export gotls_read
@@ -59,7 +43,7 @@ func gotls_read(h C.gotls_session, buf unsafe.Pointer, n C.size_t) C.ssize_t {
 		return 0
 	}
 	got, err := s.s.Read(unsafe.Slice((*byte)(buf), int(n)))
-	switch s.setWant(status(err)) {
+	switch status(err) {
 	case C.GOTLS_OK:
 		return C.ssize_t(got)
 	case C.GOTLS_ERROR:
@@ -87,7 +71,7 @@ func gotls_write(h C.gotls_session, buf *C.gotls_cchar, n C.size_t) C.ssize_t {
 		return 0
 	}
 	sent, err := s.s.Write(unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(n)))
-	switch s.setWant(status(err)) {
+	switch status(err) {
 	case C.GOTLS_OK:
 		return C.ssize_t(sent)
 	case C.GOTLS_ERROR:

@@ -8,11 +8,12 @@
  * children would hang), so here a short-lived child of the postmaster
  * loads the library, reads and checks the files, and sends back a snapshot
  * of the result through a pipe: the certificate chain, the decrypted key,
- * the CA certificates and CRLs, the settings.  The postmaster keeps the
- * snapshot in memory, as it would keep the SSL_CTX; backends inherit it and
- * import it after fork (be-secure-gotls.c).  Errors come back as messages
- * for the postmaster to report, FATAL at server start and LOG on reload,
- * when the previous snapshot stays in force: the OpenSSL backend's rules.
+ * the CA certificates and CRLs, the settings.  The postmaster passes the
+ * snapshot on to the TLS process, pg_tlsd (be-gotls-tlsd.c), and keeps it
+ * to restart that process if it dies, as it would keep the SSL_CTX; its
+ * children wipe their inherited copy.  Errors come back as messages for the
+ * postmaster to report, FATAL at server start and LOG on reload, when the
+ * previous configuration stays in force: the OpenSSL backend's rules.
  *
  * The passphrase of an encrypted key is obtained here, in the postmaster,
  * with ssl_passphrase_command, under the OpenSSL backend's rules for
@@ -310,6 +311,13 @@ be_tls_init(bool isServerStart)
 
 	report_warnings(&res);
 
+	if (!be_gotls_tlsd_configure(data, res.snapshot_len, elevel))
+	{
+		explicit_bzero(data, res.snapshot_len);
+		pfree(data);
+		return -1;
+	}
+
 	/* Success: replace the previous configuration. */
 	be_gotls_forget_snapshot();
 	snapshot_data = data;
@@ -328,7 +336,7 @@ be_tls_destroy(void)
 
 /*
  * be_gotls_snapshot
- *		The configuration in force, for a backend to import.
+ *		The configuration in force, to restart the TLS process with.
  */
 bool
 be_gotls_snapshot(const void **data, size_t *len)

@@ -1,15 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * be-gotls-loader.c
- *	  Loading pg-gotls's Go TLS library into a backend
+ *	  Loading pg-gotls's Go TLS library into the configuration loader
  *
  * Loading a Go library starts the Go runtime, and a Go runtime does not
  * survive fork(): a child hangs on its next call into Go.  The postmaster
- * forks every backend, so it must never load the library; backends load it
- * after fork, on their first TLS connection, and so do the short-lived
- * children that check the configuration for the postmaster.
+ * forks every backend, so it must never load the library; only the
+ * short-lived children that load the configuration for the postmaster do
+ * (be-gotls-config.c).  Connections are served by pg_tlsd, a separate
+ * executable (be-gotls-tlsd.c).
  *
- * Signals.  PostgreSQL wakes a backend's latch with SIGURG, which it keeps
+ * Signals.  PostgreSQL wakes a process's latch with SIGURG, which it keeps
  * blocked and reads from a signalfd.  The Go runtime preempts goroutines
  * with SIGURG too, and keeps it unblocked in all its threads while it does
  * so, where a SIGURG sent to the process (by kill()) would be taken by a Go
@@ -91,19 +92,6 @@ load_library(char *errbuf, size_t errlen)
 		return false;
 	}
 	if (!resolve(h, "gotls_server_config_load", (void **) &lib.server_config_load, errbuf, errlen) ||
-		!resolve(h, "gotls_server_config_import", (void **) &lib.server_config_import, errbuf, errlen) ||
-		!resolve(h, "gotls_server_new", (void **) &lib.server_new, errbuf, errlen) ||
-		!resolve(h, "gotls_handshake", (void **) &lib.handshake, errbuf, errlen) ||
-		!resolve(h, "gotls_read", (void **) &lib.read, errbuf, errlen) ||
-		!resolve(h, "gotls_write", (void **) &lib.write, errbuf, errlen) ||
-		!resolve(h, "gotls_wait_for", (void **) &lib.wait_for, errbuf, errlen) ||
-		!resolve(h, "gotls_last_error_message", (void **) &lib.last_error_message, errbuf, errlen) ||
-		!resolve(h, "gotls_attribute", (void **) &lib.attribute, errbuf, errlen) ||
-		!resolve(h, "gotls_client_certificate", (void **) &lib.client_certificate, errbuf, errlen) ||
-		!resolve(h, "gotls_server_certificate_hash", (void **) &lib.server_certificate_hash, errbuf, errlen) ||
-		!resolve(h, "gotls_client_name_field", (void **) &lib.client_name_field, errbuf, errlen) ||
-		!resolve(h, "gotls_client_extension", (void **) &lib.client_extension, errbuf, errlen) ||
-		!resolve(h, "gotls_close", (void **) &lib.close, errbuf, errlen) ||
 		!resolve(h, "gotls_library_version", (void **) &lib.library_version, errbuf, errlen))
 	{
 		/* Unloading a Go library is not supported; leave it mapped. */

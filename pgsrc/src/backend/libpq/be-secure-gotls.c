@@ -1,24 +1,31 @@
 /*-------------------------------------------------------------------------
  *
  * be-secure-gotls.c
- *	  The backend's TLS connections on Go's crypto/tls (pg-gotls)
+ *	  The backend's TLS connections, through pg_tlsd (pg-gotls)
  *
- * This file implements the connection half of the be_tls_* interface of
- * libpq-be.h (be_tls_init is in be-gotls-config.c) on top of
- * libpq_gotls.so, whose C interface is libpq_tls.h.  A backend loads the
- * library on its first TLS connection, imports the configuration snapshot
- * it inherited from the postmaster, and runs its one session through it.
- * Messages follow be-secure-openssl.c, so that logs read as they always
- * did.
+ * TLS is done by pg_tlsd, a Go process the postmaster started
+ * (be-gotls-tlsd.c).  When a client asks for SSL, the backend makes two
+ * socket pairs, a session channel (SOCK_SEQPACKET) and a plaintext pair
+ * (SOCK_STREAM), and sends the daemon the client's TCP socket, the
+ * daemon's ends of both pairs, and any bytes of the TLS stream it has
+ * already read.  The daemon runs the handshake and answers on the channel;
+ * on success the plaintext socket takes the place of the client's socket
+ * (pq_replace_socket), and from then on the backend reads and writes
+ * plaintext as on an unencrypted connection, while the daemon relays to
+ * and from TLS.  When the client's side ends, the daemon says how on the
+ * channel, so that a TLS error is logged here as with OpenSSL; sslinfo's
+ * questions about the client certificate go over the channel too.
  *
- * Socket I/O stays here: the library reads and writes ciphertext through
- * secure_raw_read() and secure_raw_write(), which also return first the
- * bytes a direct SSL connection's startup already read (port->raw_buf).
+ * No Go code runs in the backend and the private key is not in it.
  *
  *-------------------------------------------------------------------------
  */
 
 #include "postgres.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "be-gotls.h"
 #include "libpq/libpq.h"
@@ -28,105 +35,216 @@
 #include "utils/memutils.h"
 #include "utils/wait_event.h"
 
-/* What a backend knows of its TLS session; port->ssl points here. */
-typedef struct GoTLSPort
+/* The largest message on the session channel. */
+#define TLSD_MESSAGE_MAX	(64 * 1024)
+
+/* The strings of a handshake reply, in order (tlsd/protocol.go). */
+enum ReplyField
 {
-	const GoTLSServerLibrary *lib;
-	gotls_session session;
+	F_MESSAGE, F_DETAIL, F_HINT,
+	F_PROTOCOL, F_CIPHER, F_ALPN,
+	F_PEER_DN, F_PEER_CN, F_PEER_SUBJECT, F_PEER_ISSUER, F_PEER_SERIAL,
+	F_CERT_HASH, F_CERT_HASH_ERROR,
+	F_COUNT
+};
+
+/* A parsed message: its integers and strings (NULL when absent). */
+typedef struct TLSDMessage
+{
+	uint32		magic;
+	int32		ints[3];
+	char	   *str[F_COUNT];	/* NUL-terminated, in TopMemoryContext */
+	uint32		len[F_COUNT];
+} TLSDMessage;
+
+/* What a backend knows of its TLS session; port->ssl points here. */
+typedef struct TLSDPort
+{
+	pgsocket	channel;		/* the session channel */
 	char		version[32];	/* "TLSv1.3" */
 	char		cipher[64];		/* "TLS_AES_256_GCM_SHA384" */
 	int			bits;
-} GoTLSPort;
+	char	   *peer_subject;	/* UTF-8; NULL without a client certificate */
+	char	   *peer_issuer;
+	char	   *peer_serial;
+	char	   *cert_hash;		/* tls-server-end-point, or NULL ... */
+	size_t		cert_hash_len;
+	char	   *cert_hash_error;	/* ... and why */
+} TLSDPort;
 
 /* port->peer, when the client presented a certificate. */
 static char client_certificate_present;
 
-/* The imported configuration; a backend has at most one connection. */
-static gotls_server_config server_config = 0;
-
-static GoTLSPort *
-gotls_port(Port *port)
+static TLSDPort *
+tlsd_port(Port *port)
 {
-	return (GoTLSPort *) port->ssl;
+	return (TLSDPort *) port->ssl;
 }
 
-static ssize_t
-port_read(void *ctx, void *buf, size_t len)
-{
-	return secure_raw_read((Port *) ctx, buf, len);
-}
-
-static ssize_t
-port_write(void *ctx, const void *buf, size_t len)
-{
-	return secure_raw_write((Port *) ctx, buf, len);
-}
-
-/* Import the inherited configuration snapshot, once per backend. */
+/*
+ * Parse a message of nints integers and nstrs strings after the magic,
+ * the strings copied into TopMemoryContext.  False if it is malformed.
+ */
 static bool
-import_config(const GoTLSServerLibrary *lib)
+parse_message(const char *buf, size_t n, uint32 magic, int nints, int nstrs,
+			  TLSDMessage *m)
 {
-	const void *data;
-	size_t		len;
-	struct gotls_message msg;
+	const char *p = buf,
+			   *end = buf + n;
 
-	if (server_config != 0)
-		return true;
-	if (!be_gotls_snapshot(&data, &len))
-	{
-		ereport(COMMERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("could not initialize SSL connection: SSL context not set up")));
+	memset(m, 0, sizeof(*m));
+	if (n < 4 + 4 * (size_t) nints)
 		return false;
-	}
-	server_config = lib->server_config_import(data, len, &msg);
-	/* The library holds the key now; this process's copy can go. */
-	be_gotls_forget_snapshot();
-	if (server_config == 0)
-	{
-		ereport(COMMERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("could not initialize SSL connection: %s", msg.message)));
+	memcpy(&m->magic, p, 4);
+	if (m->magic != magic)
 		return false;
+	memcpy(m->ints, p + 4, 4 * nints);
+	p += 4 + 4 * nints;
+	for (int i = 0; i < nstrs; i++)
+	{
+		uint32		len;
+
+		if (end - p < 4)
+			return false;
+		memcpy(&len, p, 4);
+		p += 4;
+		if (len == TLSD_NO_STRING)
+			continue;
+		if ((size_t) (end - p) < len)
+			return false;
+		m->str[i] = MemoryContextAlloc(TopMemoryContext, len + 1);
+		memcpy(m->str[i], p, len);
+		m->str[i][len] = '\0';
+		m->len[i] = len;
+		p += len;
 	}
 	return true;
 }
 
-/* A string result of the library, copied into TopMemoryContext. */
-static char *
-client_certificate_field(GoTLSPort *gp, const char *field)
+static void
+free_message(TLSDMessage *m)
 {
-	char		buf[1024];
-	ssize_t		n = gp->lib->client_certificate(gp->session, field, buf, sizeof(buf));
-
-	if (n < 0)
-		return NULL;
-	if (n >= (ssize_t) sizeof(buf))
-	{
-		char	   *big = MemoryContextAlloc(TopMemoryContext, n + 1);
-
-		gp->lib->client_certificate(gp->session, field, big, n + 1);
-		return big;
-	}
-	return MemoryContextStrdup(TopMemoryContext, buf);
+	for (int i = 0; i < F_COUNT; i++)
+		if (m->str[i])
+			pfree(m->str[i]);
 }
 
-static void
-report_handshake_failure(Port *port, GoTLSPort *gp)
+/* Take a string out of a message, for keeping. */
+static char *
+take(TLSDMessage *m, int i)
 {
-	struct gotls_message msg;
-	int			kind = gp->lib->last_error_message(gp->session, &msg);
+	char	   *s = m->str[i];
 
-	switch (kind)
+	m->str[i] = NULL;
+	return s;
+}
+
+/*
+ * Receive one message from the session channel, waiting for it (the
+ * channel is non-blocking).  Returns its length, 0 if the daemon closed the
+ * channel, -1 on error (errno set).
+ */
+static ssize_t
+channel_receive(pgsocket channel, char *buf, size_t size, bool wait)
+{
+	for (;;)
 	{
-		case GOTLS_ERR_TRANSPORT:
-			/* secure_raw_read/write left errno set */
+		ssize_t		n = recv(channel, buf, size, MSG_TRUNC);
+
+		if (n > (ssize_t) size)
+		{
+			errno = EMSGSIZE;
+			return -1;
+		}
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (!wait || (errno != EAGAIN && errno != EWOULDBLOCK))
+			return -1;
+
+		/*
+		 * During the handshake, authentication_timeout ends a stalled wait
+		 * through StartupPacketTimeoutHandler, as in be-secure-openssl.c;
+		 * the daemon sees the channel close and abandons the handshake.
+		 */
+		(void) WaitLatchOrSocket(NULL, WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
+								 channel, 0, WAIT_EVENT_SSL_OPEN_SERVER);
+	}
+}
+
+/*
+ * Send the connection to the daemon: the client's socket, the daemon's
+ * ends of the two pairs, and the bytes of the TLS stream already read
+ * (port->raw_buf, which is consumed here).
+ */
+static bool
+send_request(pgsocket request, Port *port, int channel_end, int plain_end)
+{
+	size_t		rawlen = port->raw_buf_remaining;
+	uint32		header[2] = {TLSD_REQUEST_MAGIC, rawlen > 0 ? TLSD_FLAG_DIRECT : 0};
+	int			fds[3] = {port->sock, channel_end, plain_end};
+	struct iovec iov[2];
+	struct msghdr msg = {0};
+	union
+	{
+		char		buf[CMSG_SPACE(sizeof(fds))];
+		struct cmsghdr align;
+	}			cmsgbuf;
+	struct cmsghdr *cmsg;
+	ssize_t		n;
+
+	iov[0].iov_base = header;
+	iov[0].iov_len = sizeof(header);
+	iov[1].iov_base = rawlen > 0 ? port->raw_buf + port->raw_buf_consumed : NULL;
+	iov[1].iov_len = rawlen;
+	msg.msg_iov = iov;
+	msg.msg_iovlen = rawlen > 0 ? 2 : 1;
+	msg.msg_control = cmsgbuf.buf;
+	msg.msg_controllen = sizeof(cmsgbuf.buf);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cmsg), fds, sizeof(fds));
+
+	do
+		n = sendmsg(request, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+	{
+		if (errno == EPIPE || errno == ECONNREFUSED || errno == ECONNRESET)
+			ereport(COMMERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("could not initialize SSL connection: the TLS process is not running")));
+		else
+			ereport(COMMERROR,
+					(errcode_for_socket_access(),
+					 errmsg("could not initialize SSL connection: could not send the connection to the TLS process: %m")));
+		return false;
+	}
+
+	/* The daemon has these bytes now; secure_open_server checks. */
+	port->raw_buf_consumed += rawlen;
+	port->raw_buf_remaining = 0;
+	return true;
+}
+
+/* Log a failed handshake as be-secure-openssl.c words it. */
+static void
+report_failure(const TLSDMessage *r)
+{
+	const char *message = r->str[F_MESSAGE] ? r->str[F_MESSAGE] : "unknown error";
+
+	switch (r->ints[0])
+	{
+		case TLSD_TRANSPORT:
+			errno = r->ints[1];
 			ereport(COMMERROR,
 					(errcode_for_socket_access(),
 					 errmsg("could not accept SSL connection: %m")));
 			break;
-		case GOTLS_ERR_EOF:
-		case GOTLS_ERR_CLOSED:
+		case TLSD_EOF:
 			ereport(COMMERROR,
 					(errcode(ERRCODE_PROTOCOL_VIOLATION),
 					 errmsg("could not accept SSL connection: EOF detected")));
@@ -134,119 +252,170 @@ report_handshake_failure(Port *port, GoTLSPort *gp)
 		default:
 			ereport(COMMERROR,
 					(errcode(ERRCODE_PROTOCOL_VIOLATION),
-					 errmsg("could not accept SSL connection: %s", msg.message),
-					 msg.detail[0] ? errdetail_internal("%s", msg.detail) : 0,
-					 msg.hint[0] ? errhint("%s", msg.hint) : 0));
+					 errmsg("could not accept SSL connection: %s", message),
+					 r->str[F_DETAIL] ? errdetail_internal("%s", r->str[F_DETAIL]) : 0,
+					 r->str[F_HINT] ? errhint("%s", r->str[F_HINT]) : 0));
 			break;
 	}
+}
+
+/*
+ * Hand the connection to the daemon and wait for the handshake's outcome.
+ * On success, returns the backend's channel end and leaves the reply in
+ * *r; on failure, reports it and returns -1.
+ */
+static pgsocket
+run_handshake(Port *port, int *plain, TLSDMessage *r)
+{
+	pgsocket	request = be_gotls_tlsd_request_socket();
+	int			channel[2];
+	char	   *buf;
+	ssize_t		n;
+
+	if (request == PGINVALID_SOCKET)
+	{
+		ereport(COMMERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("could not initialize SSL connection: the TLS process is not running")));
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0)
+	{
+		ereport(COMMERROR,
+				(errcode_for_socket_access(),
+				 errmsg("could not initialize SSL connection: could not create socket pair: %m")));
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, plain) != 0)
+	{
+		ereport(COMMERROR,
+				(errcode_for_socket_access(),
+				 errmsg("could not initialize SSL connection: could not create socket pair: %m")));
+		close(channel[0]);
+		close(channel[1]);
+		return -1;
+	}
+	if (!send_request(request, port, channel[1], plain[1]))
+	{
+		close(channel[0]);
+		close(channel[1]);
+		close(plain[0]);
+		close(plain[1]);
+		return -1;
+	}
+	close(channel[1]);
+	close(plain[1]);
+
+	buf = palloc(TLSD_MESSAGE_MAX);
+	if (!pg_set_noblock(channel[0]))
+		n = -1;
+	else
+		n = channel_receive(channel[0], buf, TLSD_MESSAGE_MAX, true);
+	if (n <= 0 || !parse_message(buf, n, TLSD_REPLY_MAGIC, 3, F_COUNT, r))
+	{
+		if (n < 0)
+			ereport(COMMERROR,
+					(errcode_for_socket_access(),
+					 errmsg("could not accept SSL connection: could not receive from the TLS process: %m")));
+		else
+			ereport(COMMERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("could not accept SSL connection: %s",
+							n == 0 ? "the TLS process closed the connection" :
+							"malformed reply from the TLS process")));
+		free_message(r);
+		r->ints[0] = TLSD_INTERNAL;
+	}
+	else if (r->ints[0] != TLSD_OK)
+		report_failure(r);
+	pfree(buf);
+
+	if (r->ints[0] != TLSD_OK)
+	{
+		free_message(r);
+		close(channel[0]);
+		close(plain[0]);
+		return -1;
+	}
+	return channel[0];
 }
 
 int
 be_tls_open_server(Port *port)
 {
-	const GoTLSServerLibrary *lib;
-	GoTLSPort  *gp;
-	char		errbuf[512];
-	char		alpn[64];
-	int			r;
+	TLSDMessage r;
+	TLSDPort   *tp;
+	int			plain[2];
+	pgsocket	channel;
 
 	Assert(!port->ssl);
 	Assert(!port->peer);
 
-	lib = be_gotls_load(errbuf, sizeof(errbuf));
-	if (lib == NULL)
-	{
-		ereport(COMMERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("could not initialize SSL connection: could not load the Go TLS library \"%s\": %s",
-						PGGOTLS_LIBRARY_NAME, errbuf)));
-		return -1;
-	}
-	if (!import_config(lib))
+	channel = run_handshake(port, plain, &r);
+	if (channel < 0)
 		return -1;
 
-	gp = MemoryContextAllocZero(TopMemoryContext, sizeof(GoTLSPort));
-	gp->lib = lib;
-	gp->session = lib->server_new(server_config, port_read, port_write, port,
-								  errbuf, sizeof(errbuf));
-	if (gp->session == 0)
-	{
-		ereport(COMMERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("could not initialize SSL connection: %s", errbuf)));
-		pfree(gp);
-		return -1;
-	}
-	port->ssl = gp;
+	/* From here on the connection is the plaintext socket. */
+	pq_replace_socket(port, plain[0]);
+
+	tp = MemoryContextAllocZero(TopMemoryContext, sizeof(TLSDPort));
+	tp->channel = channel;
+	strlcpy(tp->version, r.str[F_PROTOCOL] ? r.str[F_PROTOCOL] : "", sizeof(tp->version));
+	strlcpy(tp->cipher, r.str[F_CIPHER] ? r.str[F_CIPHER] : "", sizeof(tp->cipher));
+	tp->bits = r.ints[2];
+	tp->cert_hash_len = r.len[F_CERT_HASH];
+	tp->cert_hash = take(&r, F_CERT_HASH);
+	tp->cert_hash_error = take(&r, F_CERT_HASH_ERROR);
+
+	port->ssl = tp;
 	port->ssl_in_use = true;
-
-	for (;;)
-	{
-		int			waitfor;
-
-		r = lib->handshake(gp->session);
-		if (r == GOTLS_OK)
-			break;
-		if (r == GOTLS_ERROR)
-		{
-			report_handshake_failure(port, gp);
-			return -1;
-		}
-
-		/* not allowed during connection establishment */
-		Assert(!port->noblock);
-
-		/*
-		 * As in be-secure-openssl.c: authentication_timeout still ends a
-		 * stalled handshake, through StartupPacketTimeoutHandler.
-		 */
-		waitfor = (r == GOTLS_WANT_READ ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE);
-		(void) WaitLatchOrSocket(NULL, waitfor | WL_EXIT_ON_PM_DEATH, port->sock, 0,
-								 WAIT_EVENT_SSL_OPEN_SERVER);
-	}
-
-	/* The library reports only "postgresql" as a negotiated protocol. */
-	port->alpn_used = (lib->attribute(gp->session, "alpn", alpn, sizeof(alpn)) > 0 &&
-					   strcmp(alpn, PG_ALPN_PROTOCOL) == 0);
-
-	if (lib->attribute(gp->session, "protocol", gp->version, sizeof(gp->version)) < 0)
-		gp->version[0] = '\0';
-	if (lib->attribute(gp->session, "cipher", gp->cipher, sizeof(gp->cipher)) < 0)
-		gp->cipher[0] = '\0';
-	{
-		char		bits[16];
-
-		gp->bits = (lib->attribute(gp->session, "key_bits", bits, sizeof(bits)) > 0) ? atoi(bits) : 0;
-	}
+	port->alpn_used = (r.str[F_ALPN] != NULL && strcmp(r.str[F_ALPN], PG_ALPN_PROTOCOL) == 0);
 
 	/*
-	 * The client's certificate, verified against ssl_ca_file and the CRLs
-	 * during the handshake.  The library has already refused names with an
-	 * embedded NUL (CVE-2009-4034).
+	 * The client's certificate, verified by the daemon against ssl_ca_file
+	 * and the CRLs; it has refused names with an embedded NUL
+	 * (CVE-2009-4034).
 	 */
 	port->peer_cn = NULL;
 	port->peer_dn = NULL;
 	port->peer_cert_valid = false;
-	port->peer_dn = client_certificate_field(gp, "dn");
-	if (port->peer_dn != NULL)
+	if (r.str[F_PEER_DN] != NULL)
 	{
 		port->peer = &client_certificate_present;
-		port->peer_cn = client_certificate_field(gp, "cn");
+		port->peer_dn = take(&r, F_PEER_DN);
+		port->peer_cn = take(&r, F_PEER_CN);
 		port->peer_cert_valid = true;
+		tp->peer_subject = take(&r, F_PEER_SUBJECT);
+		tp->peer_issuer = take(&r, F_PEER_ISSUER);
+		tp->peer_serial = take(&r, F_PEER_SERIAL);
 	}
-
+	free_message(&r);
 	return 0;
 }
 
 void
 be_tls_close(Port *port)
 {
-	GoTLSPort  *gp = gotls_port(port);
+	TLSDPort   *tp = tlsd_port(port);
 
-	if (gp)
+	/*
+	 * Nothing to shut down here: when this process closes the plaintext
+	 * socket, the daemon sends close_notify and closes the client's.
+	 */
+	if (tp)
 	{
-		gp->lib->close(gp->session);
-		pfree(gp);
+		close(tp->channel);
+		if (tp->peer_subject)
+			pfree(tp->peer_subject);
+		if (tp->peer_issuer)
+			pfree(tp->peer_issuer);
+		if (tp->peer_serial)
+			pfree(tp->peer_serial);
+		if (tp->cert_hash)
+			pfree(tp->cert_hash);
+		if (tp->cert_hash_error)
+			pfree(tp->cert_hash_error);
+		pfree(tp);
 		port->ssl = NULL;
 		port->ssl_in_use = false;
 	}
@@ -264,201 +433,194 @@ be_tls_close(Port *port)
 }
 
 /*
- * After a read or write failed: set errno as secure_read and secure_write
- * expect, reporting TLS failures; returns -1, or 0 for a close_notify from
- * the client.
+ * The plaintext socket reached end-of-file: the client's side ended, and
+ * the daemon has said how on the channel.  Returns 0 for a close_notify,
+ * else -1 with errno set as secure_read expects, having logged a TLS error
+ * as be-secure-openssl.c does.
  */
 static ssize_t
-io_failure(GoTLSPort *gp, bool reading)
+client_side_ended(TLSDPort *tp)
 {
-	struct gotls_message msg;
-	int			kind = gp->lib->last_error_message(gp->session, &msg);
+	char		buf[1024];
+	TLSDMessage m;
+	ssize_t		n = channel_receive(tp->channel, buf, sizeof(buf), false);
 
-	switch (kind)
+	if (n <= 0 || !parse_message(buf, n, TLSD_END_MAGIC, 2, 1, &m))
 	{
-		case GOTLS_ERR_CLOSED:
-			if (reading)
-				return 0;		/* connection was cleanly shut down by peer */
-			errno = ECONNRESET;
+		/* No word from the daemon: it exited. */
+		ereport(COMMERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("SSL error: the TLS process closed the connection")));
+		errno = ECONNRESET;
+		return -1;
+	}
+	switch (m.ints[0])
+	{
+		case TLSD_CLOSED:
+			free_message(&m);
+			return 0;			/* connection was cleanly shut down by peer */
+		case TLSD_TRANSPORT:
+			errno = m.ints[1];
 			break;
-		case GOTLS_ERR_TRANSPORT:
-			/* secure_raw_read/write left errno set, for the caller to report */
-			break;
-		case GOTLS_ERR_EOF:
+		case TLSD_TLS:
+			ereport(COMMERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("SSL error: %s", m.str[0] ? m.str[0] : "unknown")));
 			errno = ECONNRESET;
 			break;
 		default:
-			ereport(COMMERROR,
-					(errcode(ERRCODE_PROTOCOL_VIOLATION),
-					 errmsg("SSL error: %s", msg.message)));
 			errno = ECONNRESET;
 			break;
 	}
+	free_message(&m);
 	return -1;
 }
 
-/* The library could not go on: say what to wait for. */
-static ssize_t
-would_block(GoTLSPort *gp, int *waitfor)
-{
-	*waitfor = (gp->lib->wait_for(gp->session) == GOTLS_WANT_WRITE) ?
-		WL_SOCKET_WRITEABLE : WL_SOCKET_READABLE;
-	errno = EWOULDBLOCK;
-	return -1;
-}
-
+/*
+ * Reads and writes are plain socket I/O on the socketpair; the daemon does
+ * the TLS.  A would-block says what to wait for, as secure_read and
+ * secure_write expect from be_tls_*.
+ */
 ssize_t
 be_tls_read(Port *port, void *ptr, size_t len, int *waitfor)
 {
-	GoTLSPort  *gp = gotls_port(port);
-	ssize_t		n;
+	ssize_t		n = secure_raw_read(port, ptr, len);
 
-	errno = 0;
-	n = gp->lib->read(gp->session, ptr, len);
-	if (n > 0)
-		return n;
-	if (n == 0)
-		return len == 0 ? 0 : would_block(gp, waitfor);
-	return io_failure(gp, true);
+	if (n < 0 && (errno == EWOULDBLOCK || errno == EAGAIN))
+		*waitfor = WL_SOCKET_READABLE;
+	else if (n == 0 && len > 0)
+		n = client_side_ended(tlsd_port(port));
+	return n;
 }
 
 ssize_t
 be_tls_write(Port *port, const void *ptr, size_t len, int *waitfor)
 {
-	GoTLSPort  *gp = gotls_port(port);
-	ssize_t		n;
+	ssize_t		n = secure_raw_write(port, ptr, len);
 
-	errno = 0;
-	n = gp->lib->write(gp->session, ptr, len);
-	if (n > 0)
-		return n;
-	if (n == 0)
-		return len == 0 ? 0 : would_block(gp, waitfor);
-	return io_failure(gp, false);
+	if (n < 0 && (errno == EWOULDBLOCK || errno == EAGAIN))
+		*waitfor = WL_SOCKET_WRITEABLE;
+	return n;
 }
 
 int
 be_tls_get_cipher_bits(Port *port)
 {
-	GoTLSPort  *gp = gotls_port(port);
+	TLSDPort   *tp = tlsd_port(port);
 
-	return gp ? gp->bits : 0;
+	return tp ? tp->bits : 0;
 }
 
 const char *
 be_tls_get_version(Port *port)
 {
-	GoTLSPort  *gp = gotls_port(port);
+	TLSDPort   *tp = tlsd_port(port);
 
-	return gp ? gp->version : NULL;
+	return tp ? tp->version : NULL;
 }
 
 const char *
 be_tls_get_cipher(Port *port)
 {
-	GoTLSPort  *gp = gotls_port(port);
+	TLSDPort   *tp = tlsd_port(port);
 
-	return gp ? gp->cipher : NULL;
+	return tp ? tp->cipher : NULL;
 }
 
 /* A certificate name for pg_stat_ssl, in the server encoding. */
 static void
-peer_name(Port *port, const char *field, char *ptr, size_t len)
+peer_name(const char *utf8, char *ptr, size_t len)
 {
-	GoTLSPort  *gp = gotls_port(port);
-	char	   *utf8;
 	char	   *converted;
 
 	ptr[0] = '\0';
-	if (gp == NULL || port->peer == NULL)
-		return;
-	utf8 = client_certificate_field(gp, field);
 	if (utf8 == NULL)
 		return;
 	converted = pg_any_to_server(utf8, strlen(utf8), PG_UTF8);
 	strlcpy(ptr, converted, len);
 	if (converted != utf8)
 		pfree(converted);
-	pfree(utf8);
 }
 
 void
 be_tls_get_peer_subject_name(Port *port, char *ptr, size_t len)
 {
-	peer_name(port, "subject", ptr, len);
+	TLSDPort   *tp = tlsd_port(port);
+
+	peer_name(tp ? tp->peer_subject : NULL, ptr, len);
 }
 
 void
 be_tls_get_peer_issuer_name(Port *port, char *ptr, size_t len)
 {
-	peer_name(port, "issuer", ptr, len);
+	TLSDPort   *tp = tlsd_port(port);
+
+	peer_name(tp ? tp->peer_issuer : NULL, ptr, len);
 }
 
 void
 be_tls_get_peer_serial(Port *port, char *ptr, size_t len)
 {
-	peer_name(port, "serial", ptr, len);
+	TLSDPort   *tp = tlsd_port(port);
+
+	peer_name(tp ? tp->peer_serial : NULL, ptr, len);
 }
 
 char *
 be_tls_get_certificate_hash(Port *port, size_t *len)
 {
-	GoTLSPort  *gp = gotls_port(port);
-	char		hash[64];
-	char		errbuf[256];
-	ssize_t		n;
+	TLSDPort   *tp = tlsd_port(port);
 	char	   *result;
 
 	*len = 0;
-	if (gp == NULL)
+	if (tp == NULL)
 		return NULL;
-	n = gp->lib->server_certificate_hash(gp->session, hash, sizeof(hash),
-										 errbuf, sizeof(errbuf));
-	if (n < 0)
-		elog(ERROR, "%s", errbuf);
-	result = palloc(n);
-	memcpy(result, hash, n);
-	*len = n;
+	if (tp->cert_hash == NULL)
+		elog(ERROR, "%s", tp->cert_hash_error ? tp->cert_hash_error : "no certificate hash");
+	result = palloc(tp->cert_hash_len);
+	memcpy(result, tp->cert_hash, tp->cert_hash_len);
+	*len = tp->cert_hash_len;
 	return result;
 }
 
 /*
- * A string the library copies into a caller's buffer: call get with growing
- * buffers until the value fits (the library returns the whole length and
- * truncates what it copies).  Returns the palloc'd buffer; *n is get's
- * result (negative: no value, or an error message in the buffer).
+ * Ask the daemon about the client certificate (contrib/sslinfo).  Returns
+ * the answer's status, with the name and value (palloc'd) and critical
+ * flag in *m's strings 0 and 1 and ints[1].
  */
-typedef ssize_t (*StringGetter) (GoTLSPort *gp, void *arg, char *buf, size_t len);
-
-static char *
-fetch_string(GoTLSPort *gp, StringGetter get, void *arg, ssize_t *n)
+static int
+ask(TLSDPort *tp, uint32 kind, uint32 arg, const char *text, TLSDMessage *m)
 {
-	size_t		size = 256;
+	size_t		textlen = text ? strlen(text) : 0;
+	uint32		header[3] = {TLSD_QUERY_MAGIC, kind, arg};
+	char	   *buf = palloc(TLSD_MESSAGE_MAX);
+	ssize_t		n;
 
-	for (;;)
+	if (sizeof(header) + textlen > TLSD_MESSAGE_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid X.509 field name: \"%s\"", text)));
+	memcpy(buf, header, sizeof(header));
+	if (textlen > 0)
+		memcpy(buf + sizeof(header), text, textlen);
+	do
+		n = send(tp->channel, buf, sizeof(header) + textlen, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		n = channel_receive(tp->channel, buf, TLSD_MESSAGE_MAX, true);
+	if (n <= 0 || !parse_message(buf, n, TLSD_ANSWER_MAGIC, 2, 2, m))
 	{
-		char	   *buf = palloc(size);
-
-		*n = get(gp, arg, buf, size);
-		if (*n < (ssize_t) size)
-			return buf;
-		size = *n + 1;
-		pfree(buf);
+		if (n < 0)
+			ereport(ERROR,
+					(errcode_for_socket_access(),
+					 errmsg("could not query the TLS process: %m")));
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("could not query the TLS process: %s",
+						n == 0 ? "it closed the connection" : "malformed answer")));
 	}
-}
-
-typedef struct NameFieldArg
-{
-	bool		issuer;
-	const char *field;
-} NameFieldArg;
-
-static ssize_t
-get_name_field(GoTLSPort *gp, void *arg, char *buf, size_t len)
-{
-	NameFieldArg *a = arg;
-
-	return gp->lib->client_name_field(gp->session, a->issuer, a->field, buf, len);
+	pfree(buf);
+	return m->ints[0];
 }
 
 /*
@@ -469,44 +631,30 @@ get_name_field(GoTLSPort *gp, void *arg, char *buf, size_t len)
 char *
 be_gotls_client_name_field(Port *port, bool issuer, const char *field)
 {
-	GoTLSPort  *gp = gotls_port(port);
-	NameFieldArg arg = {issuer, field};
-	char	   *buf;
+	TLSDPort   *tp = tlsd_port(port);
+	TLSDMessage m;
 	char	   *converted;
-	ssize_t		n;
 
-	if (gp == NULL || port->peer == NULL)
+	if (tp == NULL || port->peer == NULL)
 		return NULL;
-	buf = fetch_string(gp, get_name_field, &arg, &n);
-	if (n == -2)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s", buf)));
-	if (n < 0)
+	switch (ask(tp, TLSD_QUERY_NAME_FIELD, issuer ? 1 : 0, field, &m))
 	{
-		pfree(buf);
-		return NULL;
+		case TLSD_ANSWER_FOUND:
+			break;
+		case TLSD_ANSWER_ERROR:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s", m.str[1] ? m.str[1] : "unknown error")));
+			break;
+		default:
+			free_message(&m);
+			return NULL;
 	}
-	converted = pg_any_to_server(buf, n, PG_UTF8);
-	if (converted != buf)
-		pfree(buf);
+	converted = pg_any_to_server(m.str[1], m.len[1], PG_UTF8);
+	if (converted == m.str[1])
+		m.str[1] = NULL;
+	free_message(&m);
 	return converted;
-}
-
-typedef struct ExtensionArg
-{
-	int			index;
-	char		name[128];
-	int			critical;
-} ExtensionArg;
-
-static ssize_t
-get_extension(GoTLSPort *gp, void *arg, char *buf, size_t len)
-{
-	ExtensionArg *a = arg;
-
-	return gp->lib->client_extension(gp->session, a->index, a->name, sizeof(a->name),
-									 &a->critical, buf, len);
 }
 
 /*
@@ -518,25 +666,27 @@ bool
 be_gotls_client_extension(Port *port, int index, char **name, char **value,
 						  bool *critical)
 {
-	GoTLSPort  *gp = gotls_port(port);
-	ExtensionArg arg = {.index = index};
-	char	   *buf;
-	ssize_t		n;
+	TLSDPort   *tp = tlsd_port(port);
+	TLSDMessage m;
 
-	if (gp == NULL || port->peer == NULL)
+	if (tp == NULL || port->peer == NULL || index < 0)
 		return false;
-	buf = fetch_string(gp, get_extension, &arg, &n);
-	if (n == -2)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s", buf)));
-	if (n < 0)
+	switch (ask(tp, TLSD_QUERY_EXTENSION, (uint32) index, NULL, &m))
 	{
-		pfree(buf);
-		return false;
+		case TLSD_ANSWER_FOUND:
+			break;
+		case TLSD_ANSWER_ERROR:
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s", m.str[1] ? m.str[1] : "unknown error")));
+			break;
+		default:
+			free_message(&m);
+			return false;
 	}
-	*name = pstrdup(arg.name);
-	*value = buf;
-	*critical = (arg.critical != 0);
+	*name = pstrdup(m.str[0] ? m.str[0] : "");
+	*value = pstrdup(m.str[1] ? m.str[1] : "");
+	*critical = (m.ints[1] != 0);
+	free_message(&m);
 	return true;
 }

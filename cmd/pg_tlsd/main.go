@@ -1,0 +1,58 @@
+// Command pg_tlsd terminates TLS for a PostgreSQL server built
+// --with-ssl=go. The postmaster starts it (be-gotls-tlsd.c) with the
+// control socket as descriptor 3 and the request socket as descriptor 4;
+// it is not meant to be run by hand. See package tlsd and
+// docs/process-model.md.
+package main
+
+import (
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"time"
+
+	pgtls "github.com/pg-gotls/pg-gotls/tls"
+	"github.com/pg-gotls/pg-gotls/tlsd"
+)
+
+const (
+	controlFD = 3
+	requestFD = 4
+)
+
+func main() {
+	if len(os.Args) == 2 && (os.Args[1] == "-V" || os.Args[1] == "--version") {
+		fmt.Printf("pg_tlsd (pg-gotls) %s\n", pgtls.LibraryVersion())
+		return
+	}
+	logger := log.New(os.Stderr, fmt.Sprintf("pg_tlsd[%d]: ", os.Getpid()),
+		log.LstdFlags|log.Lmicroseconds|log.Lmsgprefix)
+
+	control, err := inherited(controlFD, "control")
+	if err != nil {
+		logger.Fatal(err)
+	}
+	requests, err := inherited(requestFD, "requests")
+	if err != nil {
+		logger.Fatal(err)
+	}
+	d := &tlsd.Daemon{Log: logger, HandshakeTimeout: 10 * time.Minute}
+	d.Run(control, requests)
+}
+
+// inherited wraps a socket the postmaster passed at a fixed descriptor.
+func inherited(fd uintptr, name string) (*net.UnixConn, error) {
+	f := os.NewFile(fd, name)
+	c, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("descriptor %d (%s) is not a socket from the postmaster: %v", fd, name, err)
+	}
+	u, ok := c.(*net.UnixConn)
+	if !ok {
+		c.Close()
+		return nil, fmt.Errorf("descriptor %d (%s) is not a Unix socket", fd, name)
+	}
+	return u, nil
+}

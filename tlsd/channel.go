@@ -1,0 +1,72 @@
+package tlsd
+
+import (
+	"errors"
+
+	pgtls "github.com/pg-gotls/pg-gotls/tls"
+)
+
+// serveChannel answers the backend's questions about the client
+// certificate (contrib/sslinfo) until the backend closes the channel, which
+// also tells a handshake in progress that nobody waits for it any more.
+func (s *session) serveChannel() {
+	defer s.abortHandshake()
+	buf := make([]byte, 4096)
+	for {
+		n, err := s.channel.Read(buf)
+		if err != nil || n == 0 {
+			return
+		}
+		q, err := parseQuery(buf[:n])
+		var a *answer
+		if err != nil {
+			a = &answer{status: answerError, value: err.Error()}
+		} else {
+			a = s.answer(q)
+		}
+		if _, err := s.channel.Write(a.marshal()); err != nil {
+			return
+		}
+	}
+}
+
+func (s *session) answer(q query) *answer {
+	s.stateMu.Lock()
+	established := s.established
+	s.stateMu.Unlock()
+	if !established {
+		return &answer{status: answerError, value: "the TLS handshake is not complete"}
+	}
+	if s.peer == nil {
+		return &answer{status: answerAbsent}
+	}
+	cert := s.peer.Certificate
+	switch q.kind {
+	case queryNameField:
+		name := cert.RawSubject
+		if q.arg != 0 {
+			name = cert.RawIssuer
+		}
+		v, ok, err := pgtls.NameField(name, q.text)
+		switch {
+		case err != nil:
+			return &answer{status: answerError, value: err.Error()}
+		case !ok:
+			return &answer{status: answerAbsent}
+		}
+		return &answer{status: answerFound, value: v}
+	case queryExtension:
+		// Extensions returns the rows before a failure, and the failure.
+		exts, err := pgtls.Extensions(cert)
+		i := int(q.arg)
+		if i >= len(exts) {
+			if err != nil && i == len(exts) {
+				return &answer{status: answerError, value: err.Error()}
+			}
+			return &answer{status: answerAbsent}
+		}
+		e := exts[i]
+		return &answer{status: answerFound, name: e.Name, value: e.Value, critical: e.Critical}
+	}
+	return &answer{status: answerError, value: errors.New("unknown query").Error()}
+}
