@@ -141,10 +141,10 @@ check-symbols: all
 	@bash test/check-symbols.sh $(LIB) exports.list $(PREFIX)/lib/libpq.so.5 $(TREE)/src/interfaces/libpq/exports.txt
 
 check-go: $(STAMP)/deps
-	$(call say,go vet and go test -race ./tls ./capi)
-	@test -z "$$(gofmt -l tls capi test)" || { gofmt -l tls capi test; echo 'gofmt needed' >&2; exit 1; }
+	$(call say,go vet and go test -race ./tls ./tlsd ./capi)
+	@test -z "$$(gofmt -l tls tlsd cmd capi test)" || { gofmt -l tls tlsd cmd capi test; echo 'gofmt needed' >&2; exit 1; }
 	@$(GO) vet ./...
-	@$(GO) test -race -count=1 ./tls/... ./capi/...
+	@$(GO) test -race -count=1 ./tls/... ./tlsd/... ./capi/...
 
 check-meson: $(STAMP)/meson-go
 

@@ -56,6 +56,23 @@ backend_memory() {
 	wait
 }
 
+# tlsd_memory: "Pss-idle Pss-per-connection" (kB) of the Go server's TLS
+# process, pg_tlsd, alone and with 20 idle TLS sessions: its share of
+# each TLS connection's memory, which the backend no longer holds.
+tlsd_memory() {
+	local n=20 pid before after
+	pid=$(pgrep -f "^pg_tlsd $work/go/data\$")
+	before=$(awk '/^Pss:/{print $2}' "/proc/$pid/smaps_rollup")
+	for _ in $(seq "$n"); do
+		"$ossl_prefix/bin/psql" -X -q -d "host=localhost hostaddr=127.0.0.1 port=${ports[go]} user=postgres dbname=postgres sslmode=require" \
+			-c "SELECT pg_sleep(5)" >/dev/null &
+	done
+	sleep 3
+	after=$(awk '/^Pss:/{print $2}' "/proc/$pid/smaps_rollup")
+	wait
+	echo "$before $(((after - before) / n))"
+}
+
 # measure NAME SERVER SSLMODE LIBDIR: one row of measurements, appended to
 # raw.
 measure() {
@@ -101,6 +118,9 @@ for round in $(seq "$rounds"); do
 		measure "$name" "$server" "$sslmode" "$libdir"
 	done
 done
+
+step "TLS process memory: idle, and with 20 idle TLS sessions"
+read -r tlsd_idle tlsd_per_conn < <(tlsd_memory)
 
 # median NAME COLUMN: the median of one client's column in raw.dat.
 median() {
@@ -149,7 +169,9 @@ gosrv=$(row_of "Go server, Go libpq")
 	echo
 	echo "Extra memory of a TLS backend over a plain one (target ≤ 1 MB): OpenSSL server" \
 		"RSS $(diff_kb "$(field "$ossl" 8)" "$(field "$plain" 8)") kB, Pss $(diff_kb "$(field "$ossl" 9)" "$(field "$plain" 9)") kB;" \
-		"Go server RSS $(diff_kb "$(field "$osrv" 8)" "$(field "$goplain" 8)") kB, Pss $(diff_kb "$(field "$osrv" 9)" "$(field "$goplain" 9)") kB."
+		"Go server RSS $(diff_kb "$(field "$osrv" 8)" "$(field "$goplain" 8)") kB, Pss $(diff_kb "$(field "$osrv" 9)" "$(field "$goplain" 9)") kB" \
+		"in the backend, and Pss +$tlsd_per_conn kB per connection in the TLS process (pg_tlsd: $tlsd_idle kB idle," \
+		"measured with 20 idle TLS sessions)."
 } >"$out/results.md"
 cp "$work/rows" "$out/results.dat"
 

@@ -7,7 +7,7 @@ import (
 )
 
 // serveChannel answers the backend's questions about the client
-// certificate (contrib/sslinfo) until the backend closes the channel, which
+// certificate (contrib/sslinfo) and its TCP settings until the backend closes the channel, which
 // also tells a handshake in progress that nobody waits for it any more.
 func (s *session) serveChannel() {
 	defer s.abortHandshake()
@@ -36,6 +36,12 @@ func (s *session) answer(q query) *answer {
 	s.stateMu.Unlock()
 	if !established {
 		return &answer{status: answerError, value: "the TLS handshake is not complete"}
+	}
+	switch q.kind {
+	case queryGetOption:
+		return s.getOption(q.arg)
+	case querySetOption:
+		return s.setOption(q.arg, q.text)
 	}
 	if s.peer == nil {
 		return &answer{status: answerAbsent}
@@ -66,7 +72,11 @@ func (s *session) answer(q query) *answer {
 			return &answer{status: answerAbsent}
 		}
 		e := exts[i]
-		return &answer{status: answerFound, name: e.Name, value: e.Value, critical: e.Critical}
+		a := &answer{status: answerFound, name: e.Name, value: e.Value}
+		if e.Critical {
+			a.number = 1
+		}
+		return a
 	}
 	return &answer{status: answerError, value: errors.New("unknown query").Error()}
 }

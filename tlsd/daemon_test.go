@@ -311,6 +311,42 @@ func TestAnswersCertificateQueries(t *testing.T) {
 	}
 }
 
+// The backend sets the TCP keepalive and user timeout settings of its
+// client's socket, which lives in the daemon, and nothing else.
+func TestSetsTheClientsTCPOptions(t *testing.T) {
+	h := startDaemon(t)
+	b, results := h.connect(h.clientConfig(false))
+	if ints, strs := parsed(t, b.receive(t), replyMagic, 3); ints[0] != statusOK {
+		t.Fatalf("handshake status %d: %v", ints[0], deref(strs[0]))
+	}
+	if r := <-results; r.err != nil {
+		t.Fatal(r.err)
+	} else {
+		defer r.conn.Close()
+	}
+	ask := func(kind, opt uint32, text string) ([]uint32, []*string) {
+		t.Helper()
+		if _, err := b.channel.Write(append(appendInts(nil, queryMagic, kind, opt), text...)); err != nil {
+			t.Fatal(err)
+		}
+		return parsed(t, b.receive(t), answerMagic, 2)
+	}
+	for _, opt := range []uint32{unix.TCP_KEEPIDLE, unix.TCP_KEEPINTVL, unix.TCP_KEEPCNT, unix.TCP_USER_TIMEOUT} {
+		if ints, strs := ask(querySetOption, opt, "7"); ints[0] != answerFound {
+			t.Errorf("set option %d: status %d: %s", opt, ints[0], deref(strs[1]))
+		}
+		if ints, _ := ask(queryGetOption, opt, ""); ints[0] != answerFound || ints[1] != 7 {
+			t.Errorf("get option %d: status %d value %d, want 7", opt, ints[0], ints[1])
+		}
+	}
+	if ints, _ := ask(querySetOption, unix.TCP_KEEPIDLE, "-1"); ints[0] != answerError || ints[1] != uint32(unix.EINVAL) {
+		t.Errorf("negative keepalive idle: status %d errno %d, want EINVAL", ints[0], ints[1])
+	}
+	if ints, _ := ask(querySetOption, unix.TCP_NODELAY, "0"); ints[0] != answerError || ints[1] != uint32(unix.ENOPROTOOPT) {
+		t.Errorf("TCP_NODELAY: status %d errno %d, want ENOPROTOOPT", ints[0], ints[1])
+	}
+}
+
 func TestReportsAFailedHandshake(t *testing.T) {
 	h := startDaemon(t)
 	cfg := h.clientConfig(false)
@@ -407,4 +443,3 @@ func deref(s *string) string {
 	}
 	return *s
 }
-

@@ -31,7 +31,10 @@ package tlsd
 // outcome (handshakeReply), then, once, when the client's side of the
 // relay ends, how it ended (endReply). Backend -> daemon, at any time
 // after a successful handshake: contrib/sslinfo's questions about the
-// client certificate (query), each answered by one answer.
+// client certificate and the TCP keepalive and user timeout settings
+// (query), each answered by one answer. The client's TCP socket lives in
+// the daemon only, so that the client sees the connection end when the
+// daemon does; the backend sets its options through the daemon.
 
 import (
 	"encoding/binary"
@@ -71,10 +74,12 @@ const (
 const (
 	queryNameField = 1 // arg: 1 for the issuer, 0 the subject; text: field name
 	queryExtension = 2 // arg: index; no text
+	queryGetOption = 3 // arg: the TCP option (tcpOptions); no text
+	querySetOption = 4 // arg: the TCP option; text: the value, in decimal
 
-	answerFound  = 0
+	answerFound  = 0 // number: an option's value
 	answerAbsent = 1
-	answerError  = 2 // value holds the message
+	answerError  = 2 // value holds the message; number an errno, if any
 )
 
 type request struct {
@@ -146,18 +151,16 @@ func parseQuery(b []byte) (query, error) {
 	}, nil
 }
 
+// answer is one reply to a query. number is an extension's critical flag
+// (0 or 1), a TCP option's value, or an errno.
 type answer struct {
 	status      int32
-	critical    bool
+	number      uint32
 	name, value string
 }
 
 func (a *answer) marshal() []byte {
-	crit := uint32(0)
-	if a.critical {
-		crit = 1
-	}
-	b := appendInts(nil, answerMagic, uint32(a.status), crit)
+	b := appendInts(nil, answerMagic, uint32(a.status), a.number)
 	return appendStrings(b, &a.name, &a.value)
 }
 

@@ -68,13 +68,13 @@ func TestTLSProcessCrashIsContained(t *testing.T) {
 	psql := filepath.Join(goPrefix, "bin", "psql")
 
 	// A TLS session busy in a query, and a plain one over the Unix socket.
-	victim := exec.Command(psql, "-X", "-At", "-d", conninfo, "-c", "SELECT pg_sleep(30)")
+	victim := exec.Command(psql, "-X", "-At", "-d", conninfo, "-c", "SELECT pg_sleep(60)")
 	victim.Env = cleanEnv([]string{"HOME=" + f.home})
 	var victimErr strings.Builder
 	victim.Stderr = &victimErr
 	must(t, victim.Start())
 	waitFor(t, "the TLS session's query to start", func() bool {
-		return strings.Contains(f.srv.sql(t, "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE ssl AND query LIKE '%pg_sleep(30)%'"), "1")
+		return strings.Contains(f.srv.sql(t, "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE ssl AND query LIKE '%pg_sleep(60)%'"), "1")
 	})
 
 	must(t, syscall.Kill(pids[0], syscall.SIGKILL))
@@ -88,7 +88,9 @@ func TestTLSProcessCrashIsContained(t *testing.T) {
 		if !strings.Contains(victimErr.String(), "connection to server was lost") {
 			t.Errorf("psql's error: %q, want the connection reported lost", victimErr.String())
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(10 * time.Second):
+		// The backend is busy for a minute more: the client's TCP socket
+		// must have been in the dead process only.
 		victim.Process.Kill()
 		t.Fatal("the TLS session did not end after its TLS process was killed")
 	}
@@ -96,7 +98,7 @@ func TestTLSProcessCrashIsContained(t *testing.T) {
 	waitFor(t, "a new pg_tlsd", func() bool {
 		p := tlsdPIDs(t, f.srv.data)
 		return len(p) == 1 && p[0] != pids[0]
-	})
+	}, f.srv)
 	r := client(t, f.home, nil, psql, "-X", "-At", "-d", conninfo, "-c", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
 	if r.err != nil || strings.TrimSpace(r.stdout) != "t" {
 		t.Fatalf("TLS connection after the restart:\n%s", r)
@@ -133,13 +135,37 @@ func TestTLSProcessExitsWithTheServer(t *testing.T) {
 	waitFor(t, "pg_tlsd to exit", func() bool { return len(tlsdPIDs(t, f.srv.data)) == 0 })
 }
 
-// waitFor polls cond for up to 20 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// A TLS session sets its TCP keepalive and user timeout settings on the
+// client's socket, which is in pg_tlsd: SHOW reports a value only once
+// setsockopt succeeded, and a failure would leave a log line.
+func TestTCPSettingsOfATLSSession(t *testing.T) {
+	f := newFixtureOn(t, goPrefix)
+	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+	psql := filepath.Join(goPrefix, "bin", "psql")
+	r := client(t, f.home, nil, psql, "-X", "-At", "-d", conninfo,
+		"-c", "SET tcp_keepalives_idle = 77", "-c", "SET tcp_keepalives_interval = 11",
+		"-c", "SET tcp_keepalives_count = 5", "-c", "SET tcp_user_timeout = 9000",
+		"-c", "SELECT current_setting('tcp_keepalives_idle'), current_setting('tcp_keepalives_interval'), current_setting('tcp_keepalives_count'), current_setting('tcp_user_timeout'), ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.err != nil || lines[len(lines)-1] != "77|11|5|9000|t" {
+		t.Fatalf("TCP settings in a TLS session:\n%s", r)
+	}
+	if log := f.srv.log(t); strings.Contains(log, "setsockopt") || strings.Contains(log, "getsockopt") {
+		t.Errorf("server log:\n%s", log)
+	}
+}
+
+// waitFor polls cond for up to 20 s; on timeout the server's log, if
+// given, goes into the failure.
+func waitFor(t *testing.T, what string, cond func() bool, logOf ...*server) {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if cond() {
 			return
 		}
+	}
+	for _, s := range logOf {
+		t.Logf("server log:\n%s", s.log(t))
 	}
 	t.Fatalf("timed out waiting for %s", what)
 }

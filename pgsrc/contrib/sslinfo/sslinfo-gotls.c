@@ -5,9 +5,9 @@
  *
  * sslinfo.c reads the client certificate with OpenSSL's X509 API in three
  * functions; with --with-ssl=go they are these, which ask the backend's TLS
- * layer (be-secure-gotls.c), and through it the Go library, for the same
- * answers: field values escaped as OpenSSL prints them, extension values in
- * OpenSSL's wording.  The other sslinfo functions use only the generic
+ * layer (be-secure-gotls.c), and through it the TLS process pg_tlsd, for
+ * the same answers: field values escaped as OpenSSL prints them, extension
+ * values in OpenSSL's wording.  The other sslinfo functions use only the generic
  * be_tls_* interface and are shared.
  *
  *-------------------------------------------------------------------------

@@ -44,11 +44,14 @@
 /* How long the postmaster waits for the daemon to take a configuration. */
 #define TLSD_CONFIG_TIMEOUT_MS	30000
 
-/* A daemon that dies sooner than this after its start is not restarted. */
-#define TLSD_MIN_LIFETIME_MS	1000
-
 static pid_t tlsd_pid = 0;
-static TimestampTz tlsd_started;
+
+/*
+ * Whether the daemon has put a configuration in force.  One that dies
+ * before that would most likely die again at once, so it is not restarted
+ * until the next reload; one that dies later was serving and is.
+ */
+static bool tlsd_served = false;
 static pgsocket control_sock = PGINVALID_SOCKET;	/* postmaster only */
 static pgsocket request_sock = PGINVALID_SOCKET;	/* inherited by backends */
 
@@ -152,7 +155,7 @@ start_tlsd(int elevel)
 	control_sock = control[0];
 	request_sock = request[0];
 	tlsd_pid = pid;
-	tlsd_started = GetCurrentTimestamp();
+	tlsd_served = false;
 	ereport(DEBUG1,
 			(errmsg_internal("started the TLS process \"%s\" (PID %d)", path, (int) pid)));
 	return true;
@@ -241,6 +244,7 @@ send_config(const void *snapshot, size_t len, int elevel)
 				 errmsg("the TLS process refused the SSL configuration: %s", reason)));
 		return false;
 	}
+	tlsd_served = true;
 	return true;
 }
 
@@ -269,15 +273,14 @@ be_gotls_reap_child(pid_t pid, int exitstatus)
 {
 	const void *snapshot;
 	size_t		len;
-	bool		quick;
+	bool		served = tlsd_served;
 
 	if (tlsd_pid == 0 || pid != tlsd_pid)
 		return false;
 
 	tlsd_pid = 0;
 	close_sockets();
-	quick = !TimestampDifferenceExceeds(tlsd_started, GetCurrentTimestamp(),
-										TLSD_MIN_LIFETIME_MS);
+	tlsd_served = false;
 	if (WIFSIGNALED(exitstatus))
 		ereport(LOG,
 				(errmsg("TLS process (PID %d) was terminated by signal %d: %s",
@@ -291,10 +294,10 @@ be_gotls_reap_child(pid_t pid, int exitstatus)
 
 	if (!be_gotls_snapshot(&snapshot, &len))
 		return true;			/* SSL was turned off: start it when needed */
-	if (quick)
+	if (!served)
 	{
 		ereport(LOG,
-				(errmsg("TLS process exited within a second of its start; not restarting it"),
+				(errmsg("TLS process exited before it took a configuration; not restarting it"),
 				 errhint("New SSL connections fail until the configuration is reloaded.")));
 		return true;
 	}

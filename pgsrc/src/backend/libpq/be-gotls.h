@@ -75,9 +75,11 @@ typedef enum TLSDStatus
 	TLSD_CLOSED = 5,			/* end only: the client sent close_notify */
 } TLSDStatus;
 
-/* sslinfo's queries, and their answers' status. */
+/* sslinfo's and the TCP settings' queries, and their answers' status. */
 #define TLSD_QUERY_NAME_FIELD	1
 #define TLSD_QUERY_EXTENSION	2
+#define TLSD_QUERY_GET_OPTION	3
+#define TLSD_QUERY_SET_OPTION	4
 #define TLSD_ANSWER_FOUND		0
 #define TLSD_ANSWER_ABSENT		1
 #define TLSD_ANSWER_ERROR		2

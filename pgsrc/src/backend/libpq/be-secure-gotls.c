@@ -14,7 +14,9 @@
  * plaintext as on an unencrypted connection, while the daemon relays to
  * and from TLS.  When the client's side ends, the daemon says how on the
  * channel, so that a TLS error is logged here as with OpenSSL; sslinfo's
- * questions about the client certificate go over the channel too.
+ * questions about the client certificate and the TCP keepalive settings go
+ * over the channel too.  The backend keeps no copy of the client's socket:
+ * when the daemon ends, the client sees it at once.
  *
  * No Go code runs in the backend and the private key is not in it.
  *
@@ -70,6 +72,7 @@ typedef struct TLSDPort
 	char	   *cert_hash;		/* tls-server-end-point, or NULL ... */
 	size_t		cert_hash_len;
 	char	   *cert_hash_error;	/* ... and why */
+	TLSDMessage *pending_end;	/* an end message a query received */
 } TLSDPort;
 
 /* port->peer, when the client presented a certificate. */
@@ -415,6 +418,11 @@ be_tls_close(Port *port)
 			pfree(tp->cert_hash);
 		if (tp->cert_hash_error)
 			pfree(tp->cert_hash_error);
+		if (tp->pending_end)
+		{
+			free_message(tp->pending_end);
+			pfree(tp->pending_end);
+		}
 		pfree(tp);
 		port->ssl = NULL;
 		port->ssl_in_use = false;
@@ -443,9 +451,16 @@ client_side_ended(TLSDPort *tp)
 {
 	char		buf[1024];
 	TLSDMessage m;
-	ssize_t		n = channel_receive(tp->channel, buf, sizeof(buf), false);
+	ssize_t		n = 0;
 
-	if (n <= 0 || !parse_message(buf, n, TLSD_END_MAGIC, 2, 1, &m))
+	if (tp->pending_end)
+	{
+		m = *tp->pending_end;
+		pfree(tp->pending_end);
+		tp->pending_end = NULL;
+	}
+	else if ((n = channel_receive(tp->channel, buf, sizeof(buf), false)) <= 0 ||
+			 !parse_message(buf, n, TLSD_END_MAGIC, 2, 1, &m))
 	{
 		/* No word from the daemon: it exited. */
 		ereport(COMMERROR,
@@ -584,6 +599,57 @@ be_tls_get_certificate_hash(Port *port, size_t *len)
 }
 
 /*
+ * Send a query on the session channel and receive its answer into *m.
+ * False, with errno set, if the daemon could not answer.  An end message
+ * that comes first (the client's side ended meanwhile) is kept for
+ * client_side_ended.
+ */
+static bool
+query_daemon(TLSDPort *tp, uint32 kind, uint32 arg, const char *text,
+			 TLSDMessage *m)
+{
+	size_t		textlen = text ? strlen(text) : 0;
+	uint32		header[3] = {TLSD_QUERY_MAGIC, kind, arg};
+	char	   *buf;
+	ssize_t		n;
+	bool		ok = false;
+
+	if (sizeof(header) + textlen > TLSD_MESSAGE_MAX)
+	{
+		errno = EINVAL;
+		return false;
+	}
+	buf = palloc(TLSD_MESSAGE_MAX);
+	memcpy(buf, header, sizeof(header));
+	if (textlen > 0)
+		memcpy(buf + sizeof(header), text, textlen);
+	do
+		n = send(tp->channel, buf, sizeof(header) + textlen, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	while (n >= 0)
+	{
+		n = channel_receive(tp->channel, buf, TLSD_MESSAGE_MAX, true);
+		if (n == 0)
+			errno = EPIPE;
+		if (n <= 0)
+			break;
+		if (tp->pending_end == NULL &&
+			parse_message(buf, n, TLSD_END_MAGIC, 2, 1, m))
+		{
+			tp->pending_end = MemoryContextAlloc(TopMemoryContext, sizeof(*m));
+			*tp->pending_end = *m;
+			continue;
+		}
+		ok = parse_message(buf, n, TLSD_ANSWER_MAGIC, 2, 2, m);
+		if (!ok)
+			errno = EPROTO;
+		break;
+	}
+	pfree(buf);
+	return ok;
+}
+
+/*
  * Ask the daemon about the client certificate (contrib/sslinfo).  Returns
  * the answer's status, with the name and value (palloc'd) and critical
  * flag in *m's strings 0 and 1 and ints[1].
@@ -591,36 +657,53 @@ be_tls_get_certificate_hash(Port *port, size_t *len)
 static int
 ask(TLSDPort *tp, uint32 kind, uint32 arg, const char *text, TLSDMessage *m)
 {
-	size_t		textlen = text ? strlen(text) : 0;
-	uint32		header[3] = {TLSD_QUERY_MAGIC, kind, arg};
-	char	   *buf = palloc(TLSD_MESSAGE_MAX);
-	ssize_t		n;
-
-	if (sizeof(header) + textlen > TLSD_MESSAGE_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid X.509 field name: \"%s\"", text)));
-	memcpy(buf, header, sizeof(header));
-	if (textlen > 0)
-		memcpy(buf + sizeof(header), text, textlen);
-	do
-		n = send(tp->channel, buf, sizeof(header) + textlen, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n >= 0)
-		n = channel_receive(tp->channel, buf, TLSD_MESSAGE_MAX, true);
-	if (n <= 0 || !parse_message(buf, n, TLSD_ANSWER_MAGIC, 2, 2, m))
+	if (!query_daemon(tp, kind, arg, text, m))
 	{
-		if (n < 0)
+		if (errno == EINVAL)
 			ereport(ERROR,
-					(errcode_for_socket_access(),
-					 errmsg("could not query the TLS process: %m")));
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid X.509 field name: \"%s\"", text)));
 		ereport(ERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("could not query the TLS process: %s",
-						n == 0 ? "it closed the connection" : "malformed answer")));
+				(errcode_for_socket_access(),
+				 errmsg("could not query the TLS process: %m")));
 	}
-	pfree(buf);
 	return m->ints[0];
+}
+
+/*
+ * be_gotls_tcp_option
+ *		Get or set a TCP option (keepalives, user timeout) of an SSL client's
+ *		socket.  The socket lives in the daemon only, so that the client
+ *		sees its connection end as soon as the daemon does, even while this
+ *		backend is busy.  Returns 0, or -1 with errno set, as getsockopt and
+ *		setsockopt do; it does not throw, for GUC assign hooks call it.
+ */
+int
+be_gotls_tcp_option(Port *port, int optname, bool set, int *value)
+{
+	TLSDPort   *tp = tlsd_port(port);
+	TLSDMessage m;
+	char		text[16];
+	int			result = 0;
+
+	if (tp == NULL)
+	{
+		errno = ENOTCONN;
+		return -1;
+	}
+	snprintf(text, sizeof(text), "%d", *value);
+	if (!query_daemon(tp, set ? TLSD_QUERY_SET_OPTION : TLSD_QUERY_GET_OPTION,
+					  (uint32) optname, set ? text : NULL, &m))
+		return -1;
+	if (m.ints[0] == TLSD_ANSWER_FOUND)
+		*value = m.ints[1];
+	else
+	{
+		errno = m.ints[1] != 0 ? m.ints[1] : EIO;
+		result = -1;
+	}
+	free_message(&m);
+	return result;
 }
 
 /*
