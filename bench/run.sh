@@ -109,6 +109,11 @@ rows=("no TLS|openssl|disable|$ossl_prefix/lib"
 	"Go server, OpenSSL libpq|go|require|$ossl_prefix/lib"
 	"Go server, Go libpq|go|require|$go_prefix/lib")
 
+# Before the rounds, while pg_tlsd's heap has not yet grown with their
+# connections: after them, its idle heap absorbs 20 more sessions unseen.
+step "TLS process memory: idle, and with 20 idle TLS sessions"
+read -r tlsd_idle tlsd_per_conn < <(tlsd_memory)
+
 # Rounds interleave the clients, so that a slow spell of the machine does
 # not land on one client only; the table shows each client's median.
 : >"$out/raw.dat"
@@ -118,9 +123,6 @@ for round in $(seq "$rounds"); do
 		measure "$name" "$server" "$sslmode" "$libdir"
 	done
 done
-
-step "TLS process memory: idle, and with 20 idle TLS sessions"
-read -r tlsd_idle tlsd_per_conn < <(tlsd_memory)
 
 # median NAME COLUMN: the median of one client's column in raw.dat.
 median() {

@@ -17,10 +17,11 @@ import (
 // server is a postgres cluster of its own, on 127.0.0.1, stopped by the
 // test that started it.
 type server struct {
-	prefix string // installation whose binaries run it
-	dir    string
-	data   string
-	port   int
+	prefix  string // installation whose binaries run it
+	dir     string
+	data    string
+	port    int
+	stopped bool // by the test itself, before its clean-up
 }
 
 // freePort asks the kernel for a port that was free a moment ago.
@@ -59,6 +60,9 @@ func startServer(t *testing.T, prefix, conf, hba string) *server {
 	}
 	run(t, s.bin("pg_ctl"), "-D", s.data, "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60", "start")
 	t.Cleanup(func() {
+		if s.stopped {
+			return
+		}
 		cmd := exec.Command(s.bin("pg_ctl"), "-D", s.data, "-m", "fast", "-w", "stop")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Logf("stopping server: %v\n%s", err, out)
@@ -68,6 +72,13 @@ func startServer(t *testing.T, prefix, conf, hba string) *server {
 }
 
 func (s *server) bin(name string) string { return filepath.Join(s.prefix, "bin", name) }
+
+// stop stops the server now (pg_ctl stop -m fast).
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	run(t, s.bin("pg_ctl"), "-D", s.data, "-m", "fast", "-w", "stop")
+	s.stopped = true
+}
 
 // sql runs statements as the superuser over the Unix socket.
 func (s *server) sql(t *testing.T, statements string) string {

@@ -131,7 +131,7 @@ func TestTLSProcessExitsWithTheServer(t *testing.T) {
 	if len(sockets) > 0 {
 		t.Errorf("sockets in the data directory: %v", sockets)
 	}
-	run(t, f.srv.bin("pg_ctl"), "-D", f.srv.data, "-m", "fast", "-w", "stop")
+	f.srv.stop(t)
 	waitFor(t, "pg_tlsd to exit", func() bool { return len(tlsdPIDs(t, f.srv.data)) == 0 })
 }
 
