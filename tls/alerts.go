@@ -1,6 +1,9 @@
 package pgtls
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 const alertProtocolVersion = 70
 
@@ -48,4 +51,17 @@ func alertReason(code uint8) string {
 		return name
 	}
 	return fmt.Sprintf("alert number %d", code)
+}
+
+// localAlertReason words a failure found on this side, for which the
+// alert was sent rather than received: the alert's description alone
+// ("decode error"), without OpenSSL's "tlsv1 alert" of a received one.
+func localAlertReason(code uint8) string {
+	name := alertReason(code)
+	for _, prefix := range []string{"sslv3 alert ", "tlsv1 alert ", "tlsv13 alert ", "tlsv1 "} {
+		if strings.HasPrefix(name, prefix) {
+			return strings.TrimPrefix(name, prefix)
+		}
+	}
+	return name
 }

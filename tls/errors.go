@@ -114,9 +114,17 @@ func classify(err error, transportEOF bool) *Error {
 	var op *net.OpError
 	if errors.As(err, &op) && (op.Op == "remote error" || op.Op == "local error") {
 		if code, ok := alertCode(op.Err); ok {
+			// OpenSSL names an alert it received "tlsv1 alert decode
+			// error"; a problem it found itself gets a reason without
+			// "alert". Go says only which alert it sent for the latter, so
+			// its bare description keeps the two apart in the log.
+			msg := alertReason(code)
+			if op.Op == "local error" {
+				msg = localAlertReason(code)
+			}
 			return &Error{
 				Kind:            KindTLS,
-				Message:         alertReason(code),
+				Message:         msg,
 				VersionMismatch: code == alertProtocolVersion,
 				Err:             err,
 			}

@@ -129,7 +129,7 @@ func TestHandshakeFailures(t *testing.T) {
 				}
 				return nil
 			},
-			kind: KindTLS, message: "tlsv1 alert decode error",
+			kind: KindTLS, message: "decode error",
 		},
 	}
 	for _, tt := range tests {

@@ -101,10 +101,10 @@ func biThrowAfterSSLRequest(t *testing.T, inputs []biInput) {
 //   - an SSLv2 ClientHello: OpenSSL "unsupported protocol", Go "wrong
 //     version number: unsupported SSLv2 handshake received".
 //   - a ClientHello too short to parse: OpenSSL "length mismatch", Go
-//     "tlsv1 alert decode error", the name of the alert the server sends.
-//     That is also Go's line for a decode_error alert received from the
-//     client (the last case; OpenSSL: "unexpected message"), so Go's log
-//     cannot tell a malformed ClientHello from a client's alert.
+//     "decode error", the description of the alert the server sends.
+//   - a decode_error alert from the client (the last case): OpenSSL
+//     "unexpected message", Go "tlsv1 alert decode error", OpenSSL's name
+//     for a received alert.
 func TestBadInputGarbageAfterSSLRequest(t *testing.T) {
 	inputs := []biInput{
 		{name: "4 KB random", data: func(*testing.T) []byte { return biGarbage(1, 4096) },
@@ -121,7 +121,7 @@ func TestBadInputGarbageAfterSSLRequest(t *testing.T) {
 		{name: "truncated ClientHello body", data: func(*testing.T) []byte {
 			return []byte{22, 3, 1, 0, 10, 1, 0, 0, 6, 3, 3, 0xde, 0xad, 0xbe, 0xef}
 		}, logs: map[string]string{
-			"go-server":      `could not accept SSL connection: tlsv1 alert decode error$`,
+			"go-server":      `could not accept SSL connection: decode error$`,
 			"openssl-server": `could not accept SSL connection: length mismatch$`,
 		}},
 		{name: "handshake record of version 0x7f7f", data: func(*testing.T) []byte {
@@ -222,7 +222,7 @@ func TestBadInputDirectSSL(t *testing.T) {
 		{name: "truncated ClientHello body", data: func(*testing.T) []byte {
 			return []byte{22, 3, 1, 0, 10, 1, 0, 0, 6, 3, 3, 0xde, 0xad, 0xbe, 0xef}
 		}, logs: map[string]string{
-			"go-server":      `could not accept SSL connection: tlsv1 alert decode error$`,
+			"go-server":      `could not accept SSL connection: decode error$`,
 			"openssl-server": `could not accept SSL connection: length mismatch$`,
 		}},
 	}
