@@ -7,8 +7,9 @@ import (
 )
 
 // serveChannel answers the backend's questions about the client
-// certificate (contrib/sslinfo) and its TCP settings until the backend closes the channel, which
-// also tells a handshake in progress that nobody waits for it any more.
+// certificate (contrib/sslinfo) and its TCP settings until the backend
+// closes the channel, which also tells a handshake in progress that nobody
+// waits for it any more.
 func (s *session) serveChannel() {
 	defer s.abortHandshake()
 	buf := make([]byte, 4096)

@@ -52,6 +52,7 @@ static pid_t tlsd_pid = 0;
  * until the next reload; one that dies later was serving and is.
  */
 static bool tlsd_served = false;
+
 static pgsocket control_sock = PGINVALID_SOCKET;	/* postmaster only */
 static pgsocket request_sock = PGINVALID_SOCKET;	/* inherited by backends */
 
