@@ -268,28 +268,42 @@ func TestRelaysBothWaysAndReportsCloseNotify(t *testing.T) {
 	}
 }
 
-func TestAnswersCertificateQueries(t *testing.T) {
-	h := startDaemon(t)
-	b, results := h.connect(h.clientConfig(true))
+// established connects a client (with a certificate if withCert) and
+// returns its backend once the handshake succeeded, with the reply's
+// strings.
+func (h *harness) established(t *testing.T, withCert bool) (*backend, []*string) {
+	t.Helper()
+	b, results := h.connect(h.clientConfig(withCert))
 	ints, strs := parsed(t, b.receive(t), replyMagic, 3)
 	if ints[0] != statusOK {
 		t.Fatalf("handshake status %d: %v", ints[0], deref(strs[0]))
 	}
+	r := <-results
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	t.Cleanup(func() { r.conn.Close() })
+	return b, strs
+}
+
+// ask sends a query on the channel and returns the answer's integers
+// (status, number) and strings (name, value).
+func (b *backend) ask(t *testing.T, kind, arg uint32, text string) ([]uint32, []*string) {
+	t.Helper()
+	if _, err := b.channel.Write(append(appendInts(nil, queryMagic, kind, arg), text...)); err != nil {
+		t.Fatal(err)
+	}
+	return parsed(t, b.receive(t), answerMagic, 2)
+}
+
+func TestAnswersCertificateQueries(t *testing.T) {
+	b, strs := startDaemon(t).established(t, true)
 	if got := deref(strs[6]); got != "CN=alice" {
 		t.Errorf("peer DN %q, want CN=alice", got)
 	}
-	if r := <-results; r.err != nil {
-		t.Fatal(r.err)
-	} else {
-		defer r.conn.Close()
-	}
-
 	ask := func(kind, arg uint32, text string) ([]uint32, []*string) {
 		t.Helper()
-		if _, err := b.channel.Write(append(appendInts(nil, queryMagic, kind, arg), text...)); err != nil {
-			t.Fatal(err)
-		}
-		return parsed(t, b.receive(t), answerMagic, 2)
+		return b.ask(t, kind, arg, text)
 	}
 	if ints, strs := ask(queryNameField, 0, "commonName"); ints[0] != answerFound || deref(strs[1]) != "alice" {
 		t.Errorf("subject commonName: status %d value %q, want alice", ints[0], deref(strs[1]))
@@ -314,22 +328,10 @@ func TestAnswersCertificateQueries(t *testing.T) {
 // The backend sets the TCP keepalive and user timeout settings of its
 // client's socket, which lives in the daemon, and nothing else.
 func TestSetsTheClientsTCPOptions(t *testing.T) {
-	h := startDaemon(t)
-	b, results := h.connect(h.clientConfig(false))
-	if ints, strs := parsed(t, b.receive(t), replyMagic, 3); ints[0] != statusOK {
-		t.Fatalf("handshake status %d: %v", ints[0], deref(strs[0]))
-	}
-	if r := <-results; r.err != nil {
-		t.Fatal(r.err)
-	} else {
-		defer r.conn.Close()
-	}
+	b, _ := startDaemon(t).established(t, false)
 	ask := func(kind, opt uint32, text string) ([]uint32, []*string) {
 		t.Helper()
-		if _, err := b.channel.Write(append(appendInts(nil, queryMagic, kind, opt), text...)); err != nil {
-			t.Fatal(err)
-		}
-		return parsed(t, b.receive(t), answerMagic, 2)
+		return b.ask(t, kind, opt, text)
 	}
 	for _, opt := range []uint32{unix.TCP_KEEPIDLE, unix.TCP_KEEPINTVL, unix.TCP_KEEPCNT, unix.TCP_USER_TIMEOUT} {
 		if ints, strs := ask(querySetOption, opt, "7"); ints[0] != answerFound {
