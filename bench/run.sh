@@ -43,6 +43,11 @@ for server in openssl go; do
 	"$prefix/bin/pgbench" -i -q -s 10 -h "$work/$server" -p "$port" -U postgres postgres >/dev/null 2>&1
 done
 
+# conninfo SERVER SSLMODE: the loopback TCP connection string for a server.
+conninfo() {
+	echo "host=localhost hostaddr=127.0.0.1 port=${ports[$1]} user=postgres dbname=postgres sslmode=$2"
+}
+
 # backend_memory SERVER CONNINFO LIBDIR: "RSS Pss" (kB) of a backend of
 # SERVER that has run a query over CONNINFO and is idle in pg_sleep.
 backend_memory() {
@@ -64,8 +69,7 @@ tlsd_memory() {
 	pid=$(pgrep -f "^pg_tlsd $work/go/data\$")
 	before=$(awk '/^Pss:/{print $2}' "/proc/$pid/smaps_rollup")
 	for _ in $(seq "$n"); do
-		"$ossl_prefix/bin/psql" -X -q -d "host=localhost hostaddr=127.0.0.1 port=${ports[go]} user=postgres dbname=postgres sslmode=require" \
-			-c "SELECT pg_sleep(5)" >/dev/null &
+		"$ossl_prefix/bin/psql" -X -q -d "$(conninfo go require)" -c "SELECT pg_sleep(5)" >/dev/null &
 	done
 	sleep 3
 	after=$(awk '/^Pss:/{print $2}' "/proc/$pid/smaps_rollup")
@@ -77,7 +81,8 @@ tlsd_memory() {
 # raw.
 measure() {
 	local name=$1 server=$2 sslmode=$3 libdir=$4
-	local conninfo="host=localhost hostaddr=127.0.0.1 port=${ports[$server]} user=postgres dbname=postgres sslmode=$sslmode"
+	local conninfo
+	conninfo=$(conninfo "$server" "$sslmode")
 	local env=(env LD_LIBRARY_PATH="$libdir")
 	step "round $round, $name: pgbench -C -S, -S, COPY, first connection, backend memory"
 	local conn_tps tps start end copy_s first rss threads be_rss be_pss

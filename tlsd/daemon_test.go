@@ -301,26 +301,22 @@ func TestAnswersCertificateQueries(t *testing.T) {
 	if got := deref(strs[6]); got != "CN=alice" {
 		t.Errorf("peer DN %q, want CN=alice", got)
 	}
-	ask := func(kind, arg uint32, text string) ([]uint32, []*string) {
-		t.Helper()
-		return b.ask(t, kind, arg, text)
-	}
-	if ints, strs := ask(queryNameField, 0, "commonName"); ints[0] != answerFound || deref(strs[1]) != "alice" {
+	if ints, strs := b.ask(t, queryNameField, 0, "commonName"); ints[0] != answerFound || deref(strs[1]) != "alice" {
 		t.Errorf("subject commonName: status %d value %q, want alice", ints[0], deref(strs[1]))
 	}
-	if ints, strs := ask(queryNameField, 1, "CN"); ints[0] != answerFound || deref(strs[1]) != "pg-gotls test client CA" {
+	if ints, strs := b.ask(t, queryNameField, 1, "CN"); ints[0] != answerFound || deref(strs[1]) != "pg-gotls test client CA" {
 		t.Errorf("issuer CN: status %d value %q", ints[0], deref(strs[1]))
 	}
-	if ints, _ := ask(queryNameField, 0, "O"); ints[0] != answerAbsent {
+	if ints, _ := b.ask(t, queryNameField, 0, "O"); ints[0] != answerAbsent {
 		t.Errorf("subject O: status %d, want absent", ints[0])
 	}
-	if ints, strs := ask(queryNameField, 0, "no such field"); ints[0] != answerError || !strings.Contains(deref(strs[1]), "invalid X.509 field name") {
+	if ints, strs := b.ask(t, queryNameField, 0, "no such field"); ints[0] != answerError || !strings.Contains(deref(strs[1]), "invalid X.509 field name") {
 		t.Errorf("unknown field: status %d message %q", ints[0], deref(strs[1]))
 	}
-	if ints, strs := ask(queryExtension, 0, ""); ints[0] != answerFound || deref(strs[0]) == "" {
+	if ints, strs := b.ask(t, queryExtension, 0, ""); ints[0] != answerFound || deref(strs[0]) == "" {
 		t.Errorf("extension 0: status %d name %q", ints[0], deref(strs[0]))
 	}
-	if ints, _ := ask(queryExtension, 99, ""); ints[0] != answerAbsent {
+	if ints, _ := b.ask(t, queryExtension, 99, ""); ints[0] != answerAbsent {
 		t.Errorf("extension 99: status %d, want absent", ints[0])
 	}
 }
@@ -329,22 +325,18 @@ func TestAnswersCertificateQueries(t *testing.T) {
 // client's socket, which lives in the daemon, and nothing else.
 func TestSetsTheClientsTCPOptions(t *testing.T) {
 	b, _ := startDaemon(t).established(t, false)
-	ask := func(kind, opt uint32, text string) ([]uint32, []*string) {
-		t.Helper()
-		return b.ask(t, kind, opt, text)
-	}
 	for _, opt := range []uint32{unix.TCP_KEEPIDLE, unix.TCP_KEEPINTVL, unix.TCP_KEEPCNT, unix.TCP_USER_TIMEOUT} {
-		if ints, strs := ask(querySetOption, opt, "7"); ints[0] != answerFound {
+		if ints, strs := b.ask(t, querySetOption, opt, "7"); ints[0] != answerFound {
 			t.Errorf("set option %d: status %d: %s", opt, ints[0], deref(strs[1]))
 		}
-		if ints, _ := ask(queryGetOption, opt, ""); ints[0] != answerFound || ints[1] != 7 {
+		if ints, _ := b.ask(t, queryGetOption, opt, ""); ints[0] != answerFound || ints[1] != 7 {
 			t.Errorf("get option %d: status %d value %d, want 7", opt, ints[0], ints[1])
 		}
 	}
-	if ints, _ := ask(querySetOption, unix.TCP_KEEPIDLE, "-1"); ints[0] != answerError || ints[1] != uint32(unix.EINVAL) {
+	if ints, _ := b.ask(t, querySetOption, unix.TCP_KEEPIDLE, "-1"); ints[0] != answerError || ints[1] != uint32(unix.EINVAL) {
 		t.Errorf("negative keepalive idle: status %d errno %d, want EINVAL", ints[0], ints[1])
 	}
-	if ints, _ := ask(querySetOption, unix.TCP_NODELAY, "0"); ints[0] != answerError || ints[1] != uint32(unix.ENOPROTOOPT) {
+	if ints, _ := b.ask(t, querySetOption, unix.TCP_NODELAY, "0"); ints[0] != answerError || ints[1] != uint32(unix.ENOPROTOOPT) {
 		t.Errorf("TCP_NODELAY: status %d errno %d, want ENOPROTOOPT", ints[0], ints[1])
 	}
 }

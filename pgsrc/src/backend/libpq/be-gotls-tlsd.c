@@ -274,14 +274,12 @@ be_gotls_reap_child(pid_t pid, int exitstatus)
 {
 	const void *snapshot;
 	size_t		len;
-	bool		served = tlsd_served;
 
 	if (tlsd_pid == 0 || pid != tlsd_pid)
 		return false;
 
 	tlsd_pid = 0;
 	close_sockets();
-	tlsd_served = false;
 	if (WIFSIGNALED(exitstatus))
 		ereport(LOG,
 				(errmsg("TLS process (PID %d) was terminated by signal %d: %s",
@@ -295,7 +293,7 @@ be_gotls_reap_child(pid_t pid, int exitstatus)
 
 	if (!be_gotls_snapshot(&snapshot, &len))
 		return true;			/* SSL was turned off: start it when needed */
-	if (!served)
+	if (!tlsd_served)
 	{
 		ereport(LOG,
 				(errmsg("TLS process exited before it took a configuration; not restarting it"),
