@@ -421,7 +421,7 @@ func TestWriteToClosedPeer(t *testing.T) {
 	serve(t, conn, func(raw net.Conn) error {
 		c := tls.Server(raw, cfg)
 		err := c.Handshake()
-		raw.Close()
+		hangUp(raw) // not just Close: see hangUp
 		close(closed)
 		return err
 	})
@@ -453,12 +453,14 @@ func TestUnsentAlertKeepsFailure(t *testing.T) {
 			rootFile := writeFile(t, t.TempDir(), "root.crt", otherCA.CertPEM(), 0o600)
 
 			fd, conn := socketPair(t)
+			release := make(chan struct{})
 			flightSent := make(chan struct{})
 			cfg := serverConfig(t)
 			serve(t, conn, func(raw net.Conn) error {
-				// The server's whole first flight goes out in one write;
-				// then, for "peer closed", the server goes away.
-				c := tls.Server(&notifyConn{Conn: raw, wrote: flightSent, close: how == "peer closed"}, cfg)
+				// The server's whole first flight goes out in one write,
+				// held until the test releases it; then, for "peer
+				// closed", the server goes away.
+				c := tls.Server(&gatedConn{Conn: raw, t: t, release: release, wrote: flightSent, hangUp: how == "peer closed"}, cfg)
 				c.Handshake()
 				return nil
 			})
@@ -467,14 +469,19 @@ func TestUnsentAlertKeepsFailure(t *testing.T) {
 				et = &errTransport{inner: tr}
 				return et
 			})
+			// The server cannot have answered yet, whatever the
+			// scheduling: its flight is held back.
 			if err := c.s.Handshake(); err != ErrWantRead {
 				t.Fatalf("first Handshake = %v, want ErrWantRead", err)
 			}
+			close(release)
 			select {
 			case <-flightSent:
 			case <-time.After(testTimeout):
 				t.Fatal("server sent nothing")
 			}
+			// The flight is in the socket now, and for "peer closed" the
+			// server's end is shut down.
 			if how == "socket full" {
 				et.writeErr = ErrWouldBlock
 			}
@@ -501,23 +508,30 @@ func TestUnsentAlertKeepsFailure(t *testing.T) {
 	}
 }
 
-// notifyConn closes wrote after the first Write, and then closes the
-// connection if close is set.
-type notifyConn struct {
+// gatedConn holds the first Write until release is closed, and closes
+// wrote once that Write is done; if hangUp is set it hangs up in between,
+// so that wrote also means the peer is gone.
+type gatedConn struct {
 	net.Conn
-	wrote chan struct{}
-	close bool
-	done  bool
+	t       testing.TB
+	release <-chan struct{}
+	wrote   chan struct{}
+	hangUp  bool
+	done    bool
 }
 
-func (n *notifyConn) Write(p []byte) (int, error) {
-	k, err := n.Conn.Write(p)
-	if !n.done {
-		n.done = true
-		if n.close {
-			n.Conn.Close()
-		}
-		close(n.wrote)
+func (g *gatedConn) Write(p []byte) (int, error) {
+	if g.done {
+		return g.Conn.Write(p)
+	}
+	g.done = true
+	defer close(g.wrote)
+	if err := await(g.t, g.release); err != nil {
+		return 0, err
+	}
+	k, err := g.Conn.Write(p)
+	if g.hangUp {
+		hangUp(g.Conn)
 	}
 	return k, err
 }

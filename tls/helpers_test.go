@@ -267,6 +267,22 @@ func connPair(t testing.TB, network string) (int, net.Conn) {
 	return 0, nil
 }
 
+// hangUp ends conn so that its peer sees it gone at once: EOF on reading,
+// EPIPE on writing. Close alone is not enough: it drops only this
+// descriptor, and a child forked by a concurrent test (os/exec) holds a
+// copy of every descriptor until it execs, which keeps the socket open
+// meanwhile. shutdown(2) acts on the socket itself, whoever holds it.
+func hangUp(conn net.Conn) error {
+	if c, ok := conn.(interface {
+		CloseRead() error
+		CloseWrite() error
+	}); ok {
+		c.CloseRead()
+		c.CloseWrite()
+	}
+	return conn.Close()
+}
+
 // waitFD waits until fd is ready for events, or the deadline passes.
 func waitFD(fd int, events int16, deadline time.Time) error {
 	for {

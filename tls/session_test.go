@@ -109,13 +109,15 @@ func testWriteRetry(t *testing.T, version uint16, size int, retry string) {
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 4096); err != nil {
 		t.Fatal(err)
 	}
-	release := make(chan struct{}) // the server may start reading
-	totalCh := make(chan int, 1)   // how many bytes the client wrote
-	gotAll := make(chan struct{})  // the server read them all
+	handshook := make(chan struct{}) // the server's handshake is over
+	release := make(chan struct{})   // the server may start reading
+	totalCh := make(chan int, 1)     // how many bytes the client wrote
+	gotAll := make(chan struct{})    // the server read them all
 	var received []byte
 	cfg := serverConfig(t)
 	cfg.MinVersion, cfg.MaxVersion = version, version
 	srv := serveTLS(t, conn, cfg, func(c *tls.Conn) error {
+		close(handshook)
 		if err := await(t, release); err != nil {
 			return err
 		}
@@ -150,6 +152,17 @@ func testWriteRetry(t *testing.T, version uint16, size int, retry string) {
 	c := newClient(t, fd, ClientOptions{SSLMode: "require"}, nil)
 	if err := c.handshake(); err != nil {
 		t.Fatalf("handshake: %v", err)
+	}
+	// In TLS 1.3 the client is done before the server has read its
+	// Finished. Until the server has, it may still take bytes off the
+	// socket, and a full socket could drain by itself before the retry
+	// below; once its handshake is over, it reads nothing until release.
+	select {
+	case <-handshook:
+	case <-srv.done:
+		t.Fatalf("server: %v", srv.err)
+	case <-time.After(testTimeout):
+		t.Fatal("the server's handshake did not finish")
 	}
 
 	data := randomBytes(t, 8<<20)

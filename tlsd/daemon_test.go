@@ -22,12 +22,24 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// testTimeout bounds every blocking wait of the tests, so that a bug shows
+// as a failure rather than a hang. It is not a performance assertion: on a
+// loaded machine anything may take seconds.
+const testTimeout = 60 * time.Second
+
+// handshakeTimeout is the daemon's handshake bound in the tests, far
+// beyond testTimeout, so that it never decides a test's outcome: a client
+// that sends nothing is dropped within testTimeout only for the reason
+// the test means (TestBackendExitAbandonsTheHandshake).
+const handshakeTimeout = 10 * testTimeout
+
 // harness is a running daemon with the postmaster's ends of its sockets.
 type harness struct {
 	t        *testing.T
 	set      *certs.Set
 	control  *os.File // postmaster's end of the control stream
 	requests int      // backends' end of the request socket
+	d        *Daemon
 	done     chan struct{}
 }
 
@@ -41,7 +53,8 @@ func startDaemon(t *testing.T) *harness {
 	requests := socketpair(t, unix.SOCK_SEQPACKET)
 	h := &harness{t: t, set: set, control: os.NewFile(uintptr(control[0]), "control"),
 		requests: requests[0], done: make(chan struct{})}
-	d := &Daemon{Log: log.New(io.Discard, "", 0), HandshakeTimeout: time.Minute}
+	d := &Daemon{Log: log.New(io.Discard, "", 0), HandshakeTimeout: handshakeTimeout}
+	h.d = d
 	ctl, req := fileUnixConn(t, control[1]), fileUnixConn(t, requests[1])
 	go func() {
 		d.Run(ctl, req)
@@ -52,7 +65,7 @@ func startDaemon(t *testing.T) *harness {
 		unix.Close(h.requests)
 		select {
 		case <-h.done:
-		case <-time.After(10 * time.Second):
+		case <-time.After(testTimeout):
 			t.Error("the daemon did not stop after the postmaster's sockets closed")
 		}
 	})
@@ -172,7 +185,7 @@ func (h *harness) sendRequest(msg []byte, fds ...int) (*backend, error) {
 func (b *backend) receive(t *testing.T) []byte {
 	t.Helper()
 	buf := make([]byte, 64*1024)
-	_ = b.channel.SetReadDeadline(time.Now().Add(30 * time.Second))
+	_ = b.channel.SetReadDeadline(time.Now().Add(testTimeout))
 	n, err := b.channel.Read(buf)
 	if err == io.EOF || n == 0 {
 		return nil
@@ -381,7 +394,7 @@ func TestBackendExitAbandonsTheHandshake(t *testing.T) {
 	}
 	b.channel.Close() // the backend exits (authentication_timeout)
 	b.plain.Close()
-	_ = client.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_ = client.SetReadDeadline(time.Now().Add(testTimeout))
 	if _, err := client.Read(make([]byte, 1)); err != io.EOF {
 		t.Errorf("client read %v, want EOF: the daemon should drop the connection", err)
 	}
