@@ -3,6 +3,7 @@
 #   make run     build what is missing, then open a TLS session on loopback
 #   make check   build what is missing, then run every test
 #   make bench   compare against the OpenSSL build (not part of check)
+#   make fuzz    run each Go fuzz target for FUZZTIME (default 1m)
 #
 # Everything is built under _build/; PostgreSQL --with-ssl=go is installed
 # into PREFIX, the OpenSSL reference build into OPENSSL_PREFIX.
@@ -34,7 +35,7 @@ AS_TESTER := $(if $(filter 0,$(shell id -u)),runuser -u pggotls --,)
 
 say = @printf '==> %s\n' "$(1)"
 
-.PHONY: all run check bench clean distclean check-go check-symbols check-interop check-meson check-faults check-libpq-tap check-ssl-tap check-ecosystem FORCE
+.PHONY: all run check bench fuzz clean distclean check-go check-symbols check-interop check-meson check-faults check-libpq-tap check-ssl-tap check-ecosystem FORCE
 
 all: $(STAMP)/install-go $(STAMP)/install-openssl
 
@@ -145,6 +146,24 @@ check-go: $(STAMP)/deps
 	@test -z "$$(gofmt -l tls tlsd cmd capi test)" || { gofmt -l tls tlsd cmd capi test; echo 'gofmt needed' >&2; exit 1; }
 	@$(GO) vet ./...
 	@$(GO) test -race -count=1 ./tls/... ./tlsd/... ./capi/...
+
+# Every Go fuzz target (the Fuzz functions of FUZZ_PKGS, as go test -list
+# finds them), one after the other, each for FUZZTIME with FUZZPARALLEL
+# workers. check-go runs them over their seed corpora only. A failing
+# input is written to the package's testdata/fuzz/<target>/: keep it
+# there as a seed once fixed (docs/fuzzing.md).
+FUZZTIME ?= 1m
+FUZZPARALLEL ?= $(JOBS)
+FUZZ_PKGS := ./tls ./tlsd
+fuzz: $(STAMP)/deps
+	@set -e; for pkg in $(FUZZ_PKGS); do \
+		targets=$$($(GO) test -list '^Fuzz' $$pkg); \
+		for t in $$(echo "$$targets" | grep '^Fuzz'); do \
+			printf '==> %s\n' "fuzzing $$t ($$pkg) for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPARALLEL) $$pkg; \
+		done; \
+	done
+	$(call say,no fuzz target failed)
 
 check-meson: $(STAMP)/meson-go
 

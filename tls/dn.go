@@ -2,6 +2,7 @@ package pgtls
 
 import (
 	"encoding/asn1"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -198,7 +199,15 @@ func printString(v asn1.RawValue, flags int) (string, error) {
 			return "", errors.New("invalid UniversalString length")
 		}
 		for i := 0; i < len(data); i += 4 {
-			chars = append(chars, rune(data[i])<<24|rune(data[i+1])<<16|rune(data[i+2])<<8|rune(data[i+3]))
+			// Past U+10FFFF the value fails to print, as a surrogate
+			// does below. Checked as a uint32: from 0x80000000 on, a rune
+			// is negative and passed for ASCII (FuzzNames found
+			// 0xFF303030 printed as "0").
+			c := binary.BigEndian.Uint32(data[i:])
+			if c > utf8.MaxRune {
+				return "", errors.New("invalid UniversalString character")
+			}
+			chars = append(chars, rune(c))
 		}
 	default:
 		return dumpDER(v), nil
@@ -218,8 +227,14 @@ func printString(v asn1.RawValue, flags int) (string, error) {
 			escapeByte(&b, byte(c), flags, pos)
 			continue
 		}
-		if c >= 0xD800 && c <= 0xDFFF || c > utf8.MaxRune {
-			continue // OpenSSL's UTF8_putc refuses these, and they vanish
+		if !utf8.ValidRune(c) {
+			// A surrogate: OpenSSL's UTF8_putc refuses it and the whole
+			// value fails to print (3.0.19's ASN1_STRING_print_ex returns
+			// -1, and d2i_X509_NAME refuses such a name outright), where
+			// dropping the character printed "a\uD800b" as "ab".
+			// crypto/x509 refuses these in a certificate's subject and
+			// issuer; a directoryName in an extension brings them here.
+			return "", errors.New("invalid character in BMPString or UniversalString")
 		}
 		for _, u := range []byte(string(c)) {
 			escapeByte(&b, u, flags, pos)

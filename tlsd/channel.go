@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	pgtls "github.com/pg-gotls/pg-gotls/tls"
+	"golang.org/x/sys/unix"
 )
 
 // serveChannel answers the backend's questions about the client
@@ -14,11 +15,19 @@ func (s *session) serveChannel() {
 	defer s.abortHandshake()
 	buf := make([]byte, 4096)
 	for {
-		n, err := s.channel.Read(buf)
+		n, _, flags, _, err := s.channel.ReadMsgUnix(buf, nil)
 		if err != nil || n == 0 {
 			return
 		}
-		q, err := parseQuery(buf[:n])
+		var q query
+		if flags&unix.MSG_TRUNC != 0 {
+			// The backend sends queries of up to 64 kB (a field name is
+			// the user's); the rest of a longer one than buf is gone, and
+			// what is left could name another field ("2.5.4.0...03x").
+			err = errors.New("malformed query: too long")
+		} else {
+			q, err = parseQuery(buf[:n])
+		}
 		var a *answer
 		if err != nil {
 			a = &answer{status: answerError, value: err.Error()}

@@ -63,5 +63,9 @@ func readConfig(r io.Reader) ([]byte, error) {
 
 func marshalAck(status int32, reason string) []byte {
 	b := appendInts(nil, ackMagic, uint32(status))
+	// The postmaster reads the reason into a 512-byte buffer and refuses a
+	// longer one, leaving its bytes in the stream to be misread as the
+	// next acknowledgement; it is logged, and its start says enough.
+	reason = truncate(reason, maxReason)
 	return appendStrings(b, &reason)
 }

@@ -39,6 +39,8 @@ package tlsd
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"unicode/utf8"
 )
 
 const (
@@ -52,6 +54,15 @@ const (
 	flagDirectSSL = 1
 
 	noString = 0xffffffff
+
+	// The backend's receive buffers. A message longer than its buffer
+	// fails there (recv with MSG_TRUNC, EMSGSIZE) or, on the control
+	// stream, leaves its tail to be read as the next message; so every
+	// marshal below bounds what it sends, and no string length can reach
+	// noString. FuzzDaemonMessages checks this against the C parser's rules.
+	maxMessage = 64 * 1024 // TLSD_MESSAGE_MAX: handshakeReply, answer
+	maxEnd     = 1024      // client_side_ended's buffer: endReply
+	maxReason  = 512 - 1   // send_config's reason[512], NUL-terminated
 
 	// maxRequest bounds a request: the backend's receive buffer is 8 kB.
 	maxRequest = 64 * 1024
@@ -118,9 +129,37 @@ type handshakeReply struct {
 }
 
 func (r *handshakeReply) marshal() []byte {
+	strs := []*string{r.message, r.detail, r.hint, r.protocol, r.cipher, r.alpn,
+		r.peerDN, r.peerCN, r.peerSubject, r.peerIssuer, r.peerSerial, r.certHash, r.certHashError}
+	if size := 16 + wireSize(strs...); size > maxMessage {
+		return r.shortened(size).marshal()
+	}
 	b := appendInts(nil, replyMagic, uint32(r.status), uint32(r.errno), uint32(r.bits))
-	return appendStrings(b, r.message, r.detail, r.hint, r.protocol, r.cipher, r.alpn,
-		r.peerDN, r.peerCN, r.peerSubject, r.peerIssuer, r.peerSerial, r.certHash, r.certHashError)
+	return appendStrings(b, strs...)
+}
+
+// shortened is a reply of size bytes made to fit the backend's buffer.
+// Go's crypto/tls takes client certificate messages of up to 256 kB, and
+// a subject of tens of kB, printed three times and escaped (\XX for each
+// non-ASCII byte), does not fit: the backend would fail with "Message too
+// long" (or the daemon's send with EMSGSIZE). A success is refused then,
+// for a truncated DN could match another user's clientname=DN mapping; a
+// failure keeps its status and the start of its message, detail and hint,
+// the only strings the backend reads from it.
+func (r *handshakeReply) shortened(size int) *handshakeReply {
+	if r.status == statusOK {
+		return &handshakeReply{status: statusInternal,
+			message: str(fmt.Sprintf("pg_tlsd: the client certificate's names are too long to pass to the backend (%d bytes)", size))}
+	}
+	const each = (maxMessage - 16 - 13*4) / 3
+	cut := func(s *string) *string {
+		if s == nil {
+			return nil
+		}
+		return str(truncate(*s, each))
+	}
+	return &handshakeReply{status: r.status, errno: r.errno,
+		message: cut(r.message), detail: cut(r.detail), hint: cut(r.hint)}
 }
 
 // endReply says how the client's side ended: statusClosed, statusEOF,
@@ -132,7 +171,9 @@ type endReply struct {
 
 func (r *endReply) marshal() []byte {
 	b := appendInts(nil, endMagic, uint32(r.status), uint32(r.errno))
-	return appendStrings(b, &r.message)
+	// The message is only logged; its start is enough.
+	msg := truncate(r.message, maxEnd-len(b)-4)
+	return appendStrings(b, &msg)
 }
 
 type query struct {
@@ -160,6 +201,12 @@ type answer struct {
 }
 
 func (a *answer) marshal() []byte {
+	if size := 12 + wireSize(&a.name, &a.value); size > maxMessage {
+		// An extension or name field printed longer than the backend's
+		// buffer: an error rather than a truncated value.
+		a = &answer{status: answerError,
+			value: fmt.Sprintf("pg_tlsd: the value is too long to pass to the backend (%d bytes)", size)}
+	}
 	b := appendInts(nil, answerMagic, uint32(a.status), a.number)
 	return appendStrings(b, &a.name, &a.value)
 }
@@ -171,6 +218,39 @@ func appendInts(b []byte, vs ...uint32) []byte {
 	return b
 }
 
+// wireSize is the length of the strings as appendStrings writes them.
+func wireSize(ss ...*string) int {
+	n := 0
+	for _, s := range ss {
+		n += 4
+		if s != nil {
+			n += len(*s)
+		}
+	}
+	return n
+}
+
+// truncate cuts s to at most n bytes, before a character the cut would
+// split; only a valid one, for in a string that is not UTF-8 the last
+// byte that starts a character could be its first.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for i := n - 1; i >= 0 && i > n-utf8.UTFMax; i-- {
+		if utf8.RuneStart(s[i]) {
+			if r, size := utf8.DecodeRuneInString(s[i:]); (r != utf8.RuneError || size > 1) && i+size > n {
+				return s[:i]
+			}
+			break
+		}
+	}
+	return s[:n]
+}
+
+// appendStrings writes each string as its u32 length, or noString for
+// nil, and its bytes. The callers bound the lengths (maxMessage), so none
+// is taken for noString.
 func appendStrings(b []byte, ss ...*string) []byte {
 	for _, s := range ss {
 		if s == nil {
