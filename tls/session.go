@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
+	"runtime/debug"
 )
 
 // maxWriteChunk bounds how much plaintext one Write encrypts, and so how
@@ -103,9 +105,29 @@ func (s *Session) startHandshake() {
 	s.pipe.handshaking = true
 	s.hs = &handshake{done: make(chan error, 1)}
 	go func(done chan<- error) {
+		// Verification callbacks parse the peer's certificates inside
+		// this goroutine: a bug there must fail this session, not the
+		// process that hosts every other one.
+		defer func() {
+			if p := recover(); p != nil {
+				done <- &PanicError{Value: p, Stack: debug.Stack()}
+			}
+		}()
 		done <- s.conn.HandshakeContext(context.Background())
 	}(s.hs.done)
 	s.waitHandshake()
+}
+
+// PanicError is a panic inside crypto/tls or the engine's callbacks during
+// a handshake, caught so that it ends only its own session. The session
+// fails with a KindTLS *Error that wraps it; Stack is for the log.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("internal error in the TLS handshake: %v", e.Value)
 }
 
 // step hands the parked handshake goroutine its input and waits until it

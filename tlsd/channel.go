@@ -2,6 +2,7 @@ package tlsd
 
 import (
 	"errors"
+	"runtime/debug"
 
 	pgtls "github.com/pg-gotls/pg-gotls/tls"
 	"golang.org/x/sys/unix"
@@ -13,6 +14,14 @@ import (
 // waits for it any more.
 func (s *session) serveChannel() {
 	defer s.abortHandshake()
+	// The answers print the client's certificate, attacker-controlled
+	// input: a bug there ends this connection, not the daemon.
+	defer func() {
+		if p := recover(); p != nil {
+			s.d.Log.Printf("internal error answering a backend, connection dropped: %v\n%s", p, debug.Stack())
+			s.closeAll()
+		}
+	}()
 	buf := make([]byte, 4096)
 	for {
 		n, _, flags, _, err := s.channel.ReadMsgUnix(buf, nil)

@@ -38,6 +38,11 @@ type Daemon struct {
 
 	config   atomic.Pointer[pgtls.ServerConfig]
 	sessions sync.WaitGroup
+
+	// What Stats reports: sessions between the request and the end of
+	// serve, and those of them still in their handshake.
+	active      atomic.Int64
+	handshaking atomic.Int64
 }
 
 // Run serves requests until the postmaster closes the control socket (it
@@ -59,8 +64,10 @@ func (d *Daemon) Run(control *net.UnixConn, requests *net.UnixConn) {
 			continue
 		}
 		d.sessions.Add(1)
+		d.active.Add(1)
 		go func() {
 			defer d.sessions.Done()
+			defer d.active.Add(-1)
 			d.serve(req, fds)
 		}()
 	}

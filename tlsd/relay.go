@@ -50,9 +50,7 @@ func (s *session) clientToBackend() {
 		var n int
 		var err error
 		werr := s.rc.Read(func(uintptr) bool {
-			s.mu.Lock()
-			n, err = s.sess.Read(buf)
-			s.mu.Unlock()
+			s.withSession(func(sess *pgtls.Session) { n, err = sess.Read(buf) })
 			return err != pgtls.ErrWantRead
 		})
 		if werr != nil {
@@ -101,9 +99,7 @@ func (s *session) backendToClient() {
 			break
 		}
 	}
-	s.mu.Lock()
-	s.sess.Close() // close_notify, if the socket takes it now
-	s.mu.Unlock()
+	s.withSession(func(sess *pgtls.Session) { sess.Close() }) // close_notify, if the socket takes it now
 	s.tcp.Close()
 }
 
@@ -115,9 +111,7 @@ func (s *session) write(p []byte) bool {
 		var n int
 		var err error
 		werr := s.rc.Write(func(uintptr) bool {
-			s.mu.Lock()
-			n, err = s.sess.Write(p)
-			s.mu.Unlock()
+			s.withSession(func(sess *pgtls.Session) { n, err = sess.Write(p) })
 			return err != pgtls.ErrWantWrite
 		})
 		if werr != nil || err != nil {

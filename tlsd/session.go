@@ -57,7 +57,9 @@ func (d *Daemon) serve(req request, fds [3]int) {
 	// The deadline first: serveChannel may abort the handshake at once.
 	_ = s.tcp.SetDeadline(time.Now().Add(d.HandshakeTimeout))
 	go s.serveChannel()
+	d.handshaking.Add(1)
 	err := s.handshake()
+	d.handshaking.Add(-1)
 	s.stateMu.Lock()
 	s.established = err == nil
 	gone := s.backendGone
@@ -67,6 +69,9 @@ func (d *Daemon) serve(req request, fds [3]int) {
 		return
 	}
 	if err != nil {
+		if p, ok := errors.AsType[*pgtls.PanicError](err); ok {
+			d.Log.Printf("internal error in a handshake, connection dropped: %v\n%s", p.Value, p.Stack)
+		}
 		s.reply(handshakeFailure(err))
 		return
 	}
@@ -119,6 +124,15 @@ func (s *session) attach(fds [3]int, raw []byte) error {
 	return nil
 }
 
+// withSession runs f with the engine's Session to itself. The deferred
+// unlock keeps a panic in f (caught further up) from leaving every other
+// user of the session blocked.
+func (s *session) withSession(f func(*pgtls.Session)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(s.sess)
+}
+
 func unixConn(c net.Conn) *net.UnixConn {
 	u, _ := c.(*net.UnixConn)
 	return u
@@ -130,9 +144,7 @@ func (s *session) handshake() error {
 	var err error
 	step := func(want error) func(uintptr) bool {
 		return func(uintptr) bool {
-			s.mu.Lock()
-			err = s.sess.Handshake()
-			s.mu.Unlock()
+			s.withSession(func(sess *pgtls.Session) { err = sess.Handshake() })
 			return err != want
 		}
 	}
@@ -227,7 +239,14 @@ func (s *session) reply(r *handshakeReply) bool {
 	return err == nil
 }
 
+// closeAll ends the session on every path out of serve: the engine's
+// Session first, which stops a handshake goroutine still parked for
+// input (it would otherwise hold its buffers for the daemon's lifetime),
+// then the three sockets.
 func (s *session) closeAll() {
+	if s.sess != nil {
+		s.withSession(func(sess *pgtls.Session) { sess.Close() })
+	}
 	if s.tcp != nil {
 		s.tcp.Close()
 	}

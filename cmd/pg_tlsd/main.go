@@ -10,6 +10,8 @@ import (
 	"log"
 	"net"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	pgtls "github.com/pg-gotls/pg-gotls/tls"
@@ -38,6 +40,7 @@ func main() {
 		logger.Fatal(err)
 	}
 	d := &tlsd.Daemon{Log: logger, HandshakeTimeout: 10 * time.Minute}
+	reportStatusOnSignal(d, logger)
 	d.Run(control, requests)
 }
 
@@ -55,4 +58,17 @@ func inherited(fd uintptr, name string) (*net.UnixConn, error) {
 		return nil, fmt.Errorf("descriptor %d (%s) is not a Unix socket", fd, name)
 	}
 	return u, nil
+}
+
+// reportStatusOnSignal logs the daemon's sessions, goroutines and memory
+// whenever it gets SIGUSR1 (`kill -USR1 <pid of pg_tlsd>`; the line goes
+// to the server log).
+func reportStatusOnSignal(d *tlsd.Daemon, logger *log.Logger) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1)
+	go func() {
+		for range sig {
+			logger.Print(d.Stats())
+		}
+	}()
 }
