@@ -16,6 +16,21 @@ const maxWriteChunk = 64 * 1024
 // readChunk is the size of the buffer the handshake pump reads into.
 const readChunk = 32 * 1024
 
+// maxUnsentReplies bounds the TLS output that reading provokes (a reply
+// to each KeyUpdate that asks for one) and the peer has not taken. A
+// peer that requests updates and never reads would otherwise grow the
+// output buffer without limit; past this the session fails. The bound
+// sits above the most an interrupted Write can leave (maxWriteChunk and
+// its records' overhead), so application data never counts against it.
+// 16 KiB of replies is about 600 unanswered KeyUpdate requests, after the
+// socket's own buffer has filled: no honest peer comes near it.
+const maxUnsentReplies = 16 * 1024
+
+// maxUnsent is the output buffer's bound once maxUnsentReplies is added
+// to the largest interrupted Write (4 records of 16 KiB, 22 bytes of
+// overhead each, with room to spare).
+const maxUnsent = maxWriteChunk + 1024 + maxUnsentReplies
+
 // Session is one TLS connection driven by its caller over a non-blocking
 // Transport. Methods return ErrWantRead or ErrWantWrite when they need the
 // socket to become readable or writable; calling them again resumes where
@@ -225,6 +240,9 @@ func (s *Session) Read(b []byte) (int, error) {
 		}
 	}
 	n, err := s.conn.Read(b)
+	if ferr := s.checkUnsent(); ferr != nil && n == 0 {
+		return 0, ferr
+	}
 	if n > 0 {
 		if err != nil && !isWouldBlock(err) {
 			s.fail(err) // reported by the next call
@@ -235,6 +253,25 @@ func (s *Session) Read(b []byte) (int, error) {
 		return 0, ErrWantRead
 	}
 	return 0, s.fail(err)
+}
+
+// checkUnsent fails the session if the output that reading provoked has
+// outgrown maxUnsent: first it offers the socket what is waiting, so that
+// a peer that reads, however slowly, keeps going.
+func (s *Session) checkUnsent() *Error {
+	if len(s.pipe.unsent()) <= maxUnsent {
+		return nil
+	}
+	if s.unacked == 0 {
+		_ = s.flush()
+	}
+	if n := len(s.pipe.unsent()); n > maxUnsent {
+		return s.fail(&Error{
+			Kind:    KindTLS,
+			Message: fmt.Sprintf("peer does not read: %d bytes of TLS protocol replies (KeyUpdate) are unsent", n),
+		})
+	}
+	return nil
 }
 
 // Pending returns how many decrypted bytes Read can return without reading
@@ -249,6 +286,9 @@ func (s *Session) Pending() int {
 	defer func() { s.pipe.offline = false }()
 	for {
 		n, err := s.conn.Read(s.scratch)
+		if ferr := s.checkUnsent(); ferr != nil && err == nil {
+			err = ferr
+		}
 		if len(s.plain) == 0 {
 			s.plain = s.plainStore[:0] // reuse the storage once drained
 		}

@@ -3,6 +3,7 @@ package tlsd
 import (
 	"errors"
 	"io"
+	"time"
 
 	pgtls "github.com/pg-gotls/pg-gotls/tls"
 )
@@ -44,6 +45,12 @@ func (s *session) clientToBackend() {
 	defer func() {
 		_, _ = s.channel.Write(end.marshal())
 		_ = s.plain.CloseWrite()
+		if end.status == statusTLS || end.status == statusTransport {
+			// The session has failed and can carry nothing more: stop the
+			// other direction too, which may be waiting for a client that
+			// never reads (it closes the socket when it stops).
+			_ = s.tcp.SetWriteDeadline(time.Unix(1, 0))
+		}
 	}()
 	buf := make([]byte, 32*1024)
 	for {
