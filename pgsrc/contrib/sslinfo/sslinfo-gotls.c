@@ -27,11 +27,15 @@ name_field(FunctionCallInfo fcinfo, bool issuer)
 {
 	char	   *field = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *value = be_gotls_client_name_field(MyProcPort, issuer, field);
+	text	   *result;
 
 	pfree(field);
 	if (value == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(value));
+	/* value is ours, in this context, as sslinfo.c's converted string is */
+	result = cstring_to_text(value);
+	pfree(value);
+	PG_RETURN_TEXT_P(result);
 }
 
 PG_FUNCTION_INFO_V1(ssl_client_dn_field);
@@ -87,6 +91,8 @@ ssl_extension_info(PG_FUNCTION_ARGS)
 		values[0] = CStringGetTextDatum(name);
 		values[1] = CStringGetTextDatum(value);
 		values[2] = BoolGetDatum(critical);
+		pfree(name);
+		pfree(value);
 		SRF_RETURN_NEXT(funcctx,
 						HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc, values, nulls)));
 	}

@@ -55,7 +55,7 @@ typedef struct TLSDMessage
 {
 	uint32		magic;
 	int32		ints[3];
-	char	   *str[F_COUNT];	/* NUL-terminated, in TopMemoryContext */
+	char	   *str[F_COUNT];	/* NUL-terminated, in parse_message's cxt */
 	uint32		len[F_COUNT];
 } TLSDMessage;
 
@@ -84,13 +84,30 @@ tlsd_port(Port *port)
 	return (TLSDPort *) port->ssl;
 }
 
+static void
+free_message(TLSDMessage *m)
+{
+	for (int i = 0; i < F_COUNT; i++)
+	{
+		if (m->str[i])
+			pfree(m->str[i]);
+		m->str[i] = NULL;
+	}
+}
+
 /*
  * Parse a message of nints integers and nstrs strings after the magic,
- * the strings copied into TopMemoryContext.  False if it is malformed.
+ * the strings copied into cxt.  False if it is malformed; then nothing is
+ * left allocated.
+ *
+ * cxt is TopMemoryContext only for what outlives the current query (the
+ * handshake's reply, whose strings the port keeps, and an end message kept
+ * for client_side_ended).  Everything else goes in the caller's context,
+ * so that an ERROR thrown before it is freed loses nothing for good.
  */
 static bool
 parse_message(const char *buf, size_t n, uint32 magic, int nints, int nstrs,
-			  TLSDMessage *m)
+			  TLSDMessage *m, MemoryContext cxt)
 {
 	const char *p = buf,
 			   *end = buf + n;
@@ -108,28 +125,25 @@ parse_message(const char *buf, size_t n, uint32 magic, int nints, int nstrs,
 		uint32		len;
 
 		if (end - p < 4)
-			return false;
+			goto malformed;
 		memcpy(&len, p, 4);
 		p += 4;
 		if (len == TLSD_NO_STRING)
 			continue;
 		if ((size_t) (end - p) < len)
-			return false;
-		m->str[i] = MemoryContextAlloc(TopMemoryContext, len + 1);
+			goto malformed;
+		m->str[i] = MemoryContextAlloc(cxt, len + 1);
 		memcpy(m->str[i], p, len);
 		m->str[i][len] = '\0';
 		m->len[i] = len;
 		p += len;
 	}
 	return true;
-}
 
-static void
-free_message(TLSDMessage *m)
-{
-	for (int i = 0; i < F_COUNT; i++)
-		if (m->str[i])
-			pfree(m->str[i]);
+malformed:
+	/* The strings before the fault would otherwise be nobody's. */
+	free_message(m);
+	return false;
 }
 
 /* Take a string out of a message, for keeping. */
@@ -275,6 +289,9 @@ run_handshake(Port *port, int *plain, TLSDMessage *r)
 	char	   *buf;
 	ssize_t		n;
 
+	/* Every way out below frees *r's strings, parsed or not. */
+	memset(r, 0, sizeof(*r));
+
 	if (request == PGINVALID_SOCKET)
 	{
 		ereport(COMMERROR,
@@ -314,7 +331,8 @@ run_handshake(Port *port, int *plain, TLSDMessage *r)
 		n = -1;
 	else
 		n = channel_receive(channel[0], buf, TLSD_MESSAGE_MAX, true);
-	if (n <= 0 || !parse_message(buf, n, TLSD_REPLY_MAGIC, 3, F_COUNT, r))
+	if (n <= 0 ||
+		!parse_message(buf, n, TLSD_REPLY_MAGIC, 3, F_COUNT, r, TopMemoryContext))
 	{
 		if (n < 0)
 			ereport(COMMERROR,
@@ -326,7 +344,6 @@ run_handshake(Port *port, int *plain, TLSDMessage *r)
 					 errmsg("could not accept SSL connection: %s",
 							n == 0 ? "the TLS process closed the connection" :
 							"malformed reply from the TLS process")));
-		free_message(r);
 		r->ints[0] = TLSD_INTERNAL;
 	}
 	else if (r->ints[0] != TLSD_OK)
@@ -460,7 +477,7 @@ client_side_ended(TLSDPort *tp)
 		tp->pending_end = NULL;
 	}
 	else if ((n = channel_receive(tp->channel, buf, sizeof(buf), false)) <= 0 ||
-			 !parse_message(buf, n, TLSD_END_MAGIC, 2, 1, &m))
+			 !parse_message(buf, n, TLSD_END_MAGIC, 2, 1, &m, CurrentMemoryContext))
 	{
 		/* No word from the daemon: it exited. */
 		ereport(COMMERROR,
@@ -599,10 +616,10 @@ be_tls_get_certificate_hash(Port *port, size_t *len)
 }
 
 /*
- * Send a query on the session channel and receive its answer into *m.
- * False, with errno set, if the daemon could not answer.  An end message
- * that comes first (the client's side ended meanwhile) is kept for
- * client_side_ended.
+ * Send a query on the session channel and receive its answer into *m, in
+ * CurrentMemoryContext.  False, with errno set and nothing allocated, if
+ * the daemon could not answer.  An end message that comes first (the
+ * client's side ended meanwhile) is kept for client_side_ended.
  */
 static bool
 query_daemon(TLSDPort *tp, uint32 kind, uint32 arg, const char *text,
@@ -633,14 +650,21 @@ query_daemon(TLSDPort *tp, uint32 kind, uint32 arg, const char *text,
 			errno = EPIPE;
 		if (n <= 0)
 			break;
+		/* Kept until the plaintext socket's EOF, so beyond this query. */
 		if (tp->pending_end == NULL &&
-			parse_message(buf, n, TLSD_END_MAGIC, 2, 1, m))
+			parse_message(buf, n, TLSD_END_MAGIC, 2, 1, m, TopMemoryContext))
 		{
 			tp->pending_end = MemoryContextAlloc(TopMemoryContext, sizeof(*m));
 			*tp->pending_end = *m;
 			continue;
 		}
-		ok = parse_message(buf, n, TLSD_ANSWER_MAGIC, 2, 2, m);
+
+		/*
+		 * The answer goes in the caller's context: sslinfo's callers throw
+		 * with it in hand, and return its value to SQL.
+		 */
+		ok = parse_message(buf, n, TLSD_ANSWER_MAGIC, 2, 2, m,
+						   CurrentMemoryContext);
 		if (!ok)
 			errno = EPROTO;
 		break;
@@ -651,8 +675,8 @@ query_daemon(TLSDPort *tp, uint32 kind, uint32 arg, const char *text,
 
 /*
  * Ask the daemon about the client certificate (contrib/sslinfo).  Returns
- * the answer's status, with the name and value (palloc'd) and critical
- * flag in *m's strings 0 and 1 and ints[1].
+ * the answer's status, with the name and value (palloc'd in the caller's
+ * context) and critical flag in *m's strings 0 and 1 and ints[1].
  */
 static int
 ask(TLSDPort *tp, uint32 kind, uint32 arg, const char *text, TLSDMessage *m)
@@ -709,7 +733,8 @@ be_gotls_tcp_option(Port *port, int optname, bool set, int *value)
 /*
  * be_gotls_client_name_field
  *		For contrib/sslinfo: a field of the client certificate's subject or
- *		issuer, in the server encoding; NULL if it has none.
+ *		issuer, in the server encoding, palloc'd in the caller's context;
+ *		NULL if it has none.
  */
 char *
 be_gotls_client_name_field(Port *port, bool issuer, const char *field)
@@ -733,6 +758,12 @@ be_gotls_client_name_field(Port *port, bool issuer, const char *field)
 			free_message(&m);
 			return NULL;
 	}
+
+	/*
+	 * pg_any_to_server returns its input when there is nothing to convert (a
+	 * UTF-8 database), so the value handed back may be the answer's own
+	 * string: it is the caller's, like a converted copy.
+	 */
 	converted = pg_any_to_server(m.str[1], m.len[1], PG_UTF8);
 	if (converted == m.str[1])
 		m.str[1] = NULL;
