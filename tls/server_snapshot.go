@@ -43,19 +43,27 @@ func newServerSnapshot(cert *tls.Certificate, roots []*x509.Certificate, lists [
 	for _, l := range lists {
 		s.CRLs = append(s.CRLs, l.raw)
 	}
-	// A key that crypto/tls can sign with can be marshalled: loadServerKey
-	// only returns RSA, ECDSA and Ed25519 keys.
-	s.Key, _ = x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
 	return s
 }
 
-// Export returns the configuration as bytes for ImportServerConfig.
+// Export returns the configuration as bytes for ImportServerConfig. The
+// key is encoded only here, so that a process that never exports (pg_tlsd)
+// holds no encoded copy of it beside crypto/tls's own; the caller owns
+// the one in the result.
 func (c *ServerConfig) Export() ([]byte, error) {
-	if c.snapshot == nil || c.snapshot.Key == nil {
+	if c.snapshot == nil || len(c.tls.Certificates) == 0 {
 		return nil, errors.New("server configuration cannot be exported")
 	}
 	s := *c.snapshot
 	s.Warnings = c.warnings
+	// A key that crypto/tls can sign with can be marshalled: loadServerKey
+	// only returns RSA, ECDSA and Ed25519 keys.
+	key, err := x509.MarshalPKCS8PrivateKey(c.tls.Certificates[0].PrivateKey)
+	if err != nil {
+		return nil, fmt.Errorf("server configuration cannot be exported: %w", err)
+	}
+	defer clear(key)
+	s.Key = key
 	return json.Marshal(&s)
 }
 
@@ -99,6 +107,7 @@ func (s *serverSnapshot) certificate() (*tls.Certificate, error) {
 		return nil, err
 	}
 	key, err := x509.ParsePKCS8PrivateKey(s.Key)
+	clear(s.Key) // parsed: the only copy left is crypto/tls's
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 
 	pgtls "github.com/pg-gotls/pg-gotls/tls"
 	"github.com/pg-gotls/pg-gotls/tlsd"
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -27,6 +28,14 @@ func main() {
 	if len(os.Args) == 2 && (os.Args[1] == "-V" || os.Args[1] == "--version") {
 		fmt.Printf("pg_tlsd (pg-gotls) %s\n", pgtls.LibraryVersion())
 		return
+	}
+	// Before any key arrives: no core file with the key in it, and
+	// /proc/<pid>/mem (and ptrace) closed to the server's other
+	// processes, which run as the same user. docs/process-model.md says
+	// what this does and does not protect.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		fmt.Fprintf(os.Stderr, "pg_tlsd: could not make the process non-dumpable: %v\n", err)
+		os.Exit(1)
 	}
 	logger := log.New(os.Stderr, fmt.Sprintf("pg_tlsd[%d]: ", os.Getpid()),
 		log.LstdFlags|log.Lmicroseconds|log.Lmsgprefix)
