@@ -53,6 +53,13 @@ static pid_t tlsd_pid = 0;
  */
 static bool tlsd_served = false;
 
+/*
+ * Daemons killed because their control socket failed, until the reaper
+ * collects them: their exit is expected and they are not restarted.
+ */
+#define TLSD_MAX_RETIRED 8
+static pid_t retired_pids[TLSD_MAX_RETIRED];
+
 static pgsocket control_sock = PGINVALID_SOCKET;	/* postmaster only */
 static pgsocket request_sock = PGINVALID_SOCKET;	/* inherited by backends */
 
@@ -205,6 +212,32 @@ control_io(bool writing, void *buf, size_t len, TimestampTz deadline)
 	return true;
 }
 
+/*
+ * Kill a daemon whose control socket failed, and forget it.  After a
+ * timeout or a short write, the stream is out of step: a late answer would
+ * be read as the answer to the next configuration, or the rest of a
+ * half-sent one as the start of the next.  Only a fresh daemon and a fresh
+ * socket are known to be in step.  The sessions it relayed end, as when
+ * it crashes.
+ */
+static void
+retire_tlsd(void)
+{
+	if (kill(tlsd_pid, SIGKILL) == 0)
+	{
+		for (int i = 0; i < TLSD_MAX_RETIRED; i++)
+		{
+			if (retired_pids[i] == 0)
+			{
+				retired_pids[i] = tlsd_pid;
+				break;
+			}
+		}
+	}
+	tlsd_pid = 0;
+	close_sockets();
+}
+
 /* Send a snapshot and wait for the daemon's answer. */
 static bool
 send_config(const void *snapshot, size_t len, int elevel)
@@ -232,9 +265,16 @@ send_config(const void *snapshot, size_t len, int elevel)
 		ack.len >= sizeof(reason) ||
 		!control_io(false, reason, ack.len, deadline))
 	{
+		pid_t		pid = tlsd_pid;
+		int			save_errno = errno;
+
+		/* Retired first: at elevel FATAL, ereport does not return. */
+		retire_tlsd();
+		errno = save_errno;
 		ereport(elevel,
 				(errmsg("could not pass the SSL configuration to the TLS process (PID %d): %m",
-						(int) tlsd_pid)));
+						(int) pid),
+				 errdetail("The TLS process is replaced by a new one; the SSL connections it served are closed.")));
 		return false;
 	}
 	if (ack.status != 0)
@@ -261,7 +301,17 @@ be_gotls_tlsd_configure(const void *snapshot, size_t len, int elevel)
 {
 	if (tlsd_pid == 0 && !start_tlsd(elevel))
 		return false;
-	return send_config(snapshot, len, elevel);
+	if (send_config(snapshot, len, elevel))
+		return true;
+	if (tlsd_pid != 0)
+		return false;			/* refused: the previous configuration stays */
+
+	/* The control socket failed and the daemon was retired: once more. */
+	if (!start_tlsd(elevel) || !send_config(snapshot, len, elevel))
+		return false;
+	ereport(LOG,
+			(errmsg("TLS process replaced (PID %d)", (int) tlsd_pid)));
+	return true;
 }
 
 /*
@@ -275,6 +325,16 @@ be_gotls_reap_child(pid_t pid, int exitstatus)
 	const void *snapshot;
 	size_t		len;
 
+	for (int i = 0; i < TLSD_MAX_RETIRED; i++)
+	{
+		if (retired_pids[i] != 0 && pid == retired_pids[i])
+		{
+			retired_pids[i] = 0;
+			ereport(DEBUG1,
+					(errmsg_internal("retired TLS process (PID %d) has exited", (int) pid)));
+			return true;
+		}
+	}
 	if (tlsd_pid == 0 || pid != tlsd_pid)
 		return false;
 
