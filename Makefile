@@ -117,7 +117,7 @@ $(STAMP)/meson-go: $(STAMP)/tree $(TREE_FILES)
 # --- the README's commands ---------------------------------------------------
 
 # Small C programs linked to the Go libpq, for the demo and the tests.
-TOOLS := $(addprefix $(B)/tools/,pgtls_info pgtls_fork pgtls_threads pgtls_workload pgtls_connect faultshim.so mkcerts)
+TOOLS := $(addprefix $(B)/tools/,pgtls_info pgtls_fork pgtls_forkpoll pgtls_threads pgtls_workload pgtls_connect faultshim.so mkcerts)
 
 $(B)/tools/mkcerts: $(shell find test/certs test/cmd -name '*.go')
 	@mkdir -p $(@D)

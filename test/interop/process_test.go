@@ -3,11 +3,13 @@
 package interop
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func tool(name string) string { return filepath.Join(toolsDir, name) }
@@ -68,6 +70,83 @@ func TestFork(t *testing.T) {
 		if !regexp.MustCompile(want).MatchString(r.stdout) {
 			t.Errorf("fork after connect: want %q in\n%s", want, r)
 		}
+	}
+}
+
+// forkRounds is how many connections TestForkDuringConnect forks from at
+// each step. Before the fix nearly every child forked mid-handshake hung,
+// but whether a given step falls mid-handshake depends on timing (the
+// handshake may complete within one PQconnectPoll), so many rounds.
+const forkRounds = 50
+
+// TestForkDuringConnect: a child forked at any step of a non-blocking
+// connection (PQconnectStart, then PQconnectPoll under poll()) must never
+// call into its parent's Go runtime, which would hang it; in particular
+// mid-handshake, where PQconnectPoll would resume the TLS handshake.
+// pgtls_forkpoll forks at every step, forkRounds times, and the child asks
+// the SSL information functions, polls the inherited connection (or
+// queries it, once complete) and finishes it, under alarm(): every child
+// must end with an error, the fork error once TLS is under way; the
+// parent's connection must complete and run a query. Two connections:
+// SSLRequest, verify-full (the host-name check) and SCRAM with channel
+// binding (the server certificate's hash); and direct SSL.
+func TestForkDuringConnect(t *testing.T) {
+	for _, b := range serverBuilds() {
+		t.Run(b.name, func(t *testing.T) {
+			f := newFixtureOn(t, b.prefix)
+			base := f.conninfo("localhost") + " gssencmode=disable"
+			verify := " sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+			for _, c := range []struct{ name, opts string }{
+				{"channel-binding", verify + " user=" + scramUser + " password=" + scramPass + " channel_binding=require"},
+				{"direct", verify + " user=postgres sslnegotiation=direct"},
+			} {
+				t.Run(c.name, func(t *testing.T) {
+					r := clientWithin(t, 10*time.Minute, f.home, nil, tool("pgtls_forkpoll"), "steps", fmt.Sprint(forkRounds), base+c.opts)
+					if r.err != nil {
+						t.Errorf("a child hung, crashed or used the connection, or the parent failed")
+					}
+					for _, want := range []string{
+						`(?m)^step \d+ child: refused: .*SSL connection was inherited across fork\(\) and cannot be used in this process$`,
+						// some forks fell mid-handshake
+						`(?m)^total: forks [1-9]\d* mid-handshake [1-9]\d* refused [1-9]\d* other-error \d+ own-library 0 usable 0 hung 0 crashed 0 parent-failed 0$`,
+					} {
+						if !regexp.MustCompile(want).MatchString(r.stdout) {
+							t.Errorf("want a line matching %q", want)
+						}
+					}
+					if t.Failed() {
+						t.Logf("pgtls_forkpoll steps:\n%s", r)
+					} else {
+						t.Log(regexp.MustCompile(`(?m)^total: .*$`).FindString(r.stdout))
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestForkWhileLoading: libpq loads the Go library under a mutex, and a
+// fork while another thread holds it (in the first dlopen(), which takes
+// milliseconds, or later) must not leave it locked in the child. Threads
+// open TLS connections in a loop while the main thread forks; each child
+// tries a connection of its own and must get an answer, not deadlock: its
+// own library (forked before the load), or the fork error. Each of the
+// 20 rounds is a fresh process, so that every round meets a first load.
+func TestForkWhileLoading(t *testing.T) {
+	f := newFixture(t)
+	conninfo := f.conninfo("localhost") + " user=postgres sslmode=require gssencmode=disable"
+	r := clientWithin(t, 10*time.Minute, f.home, nil, tool("pgtls_forkpoll"), "load", "20", "100", conninfo)
+	if r.err != nil || !strings.Contains(r.stdout, "drivers failed: 0 of 20") {
+		t.Errorf("a child or a driver hung, crashed or failed")
+	}
+	want := `(?m)^last child: .*cannot use SSL in this process: the Go TLS library was started by process \d+ before it forked$`
+	if !regexp.MustCompile(want).MatchString(r.stdout) {
+		t.Errorf("want a line matching %q", want)
+	}
+	if t.Failed() {
+		t.Logf("pgtls_forkpoll load:\n%s", r)
+	} else {
+		t.Log(regexp.MustCompile(`(?m)^drivers failed: .*$`).FindString(r.stdout))
 	}
 }
 

@@ -24,27 +24,90 @@
 #include "fe-gotls-loader.h"
 #include "libpq-int.h"
 
+/*
+ * Serializes loading.  Fork handlers hold it across fork(); see
+ * register_fork_handlers().
+ */
 static pthread_mutex_t gotls_load_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t gotls_fork_handlers_once = PTHREAD_ONCE_INIT;
+static bool gotls_fork_handlers_registered = false;
+
 static GoTLSLibrary gotls_library;
 static bool gotls_loaded = false;
-static pid_t gotls_loaded_pid = 0;
 
 /*
- * Set in a child process by the fork handler registered before loading.
- * pggotls_usable() runs on every read and write, so it tests this flag
- * rather than calling getpid(), a system call.  pggotls_load() compares
- * pids as well, for children created without running fork handlers.
+ * dlopen() of the library has begun (and not failed), so Go may be
+ * running, in the process gotls_started_pid.  Both are protected by
+ * gotls_load_mutex.
+ */
+static bool gotls_load_started = false;
+static pid_t gotls_started_pid = 0;
+
+/*
+ * Set in a child process by the fork handler when Go may have been running
+ * in the parent.  pggotls_library() runs on every read and write, so it
+ * tests this flag rather than calling getpid(), a system call.
+ * pggotls_load() compares pids as well, for children created without
+ * running fork handlers.
  */
 static volatile bool gotls_forked_after_load = false;
 
-/* dlopen() of the library has begun (and not failed): Go may be running. */
-static volatile bool gotls_load_started = false;
+/*
+ * Fork handlers.  A fork() while another thread holds gotls_load_mutex
+ * (during the first load's dlopen(), which takes milliseconds, or any later
+ * pggotls_load()) would leave the mutex locked forever in the child, whose
+ * only thread is a copy of the forking one: its first TLS connection
+ * attempt would deadlock instead of getting the fork error.  So, as POSIX
+ * suggests for pthread_atfork(), the forking thread takes the mutex before
+ * fork() and releases it in both processes afterwards.  The child thereby
+ * also sees the loader's state whole, never halfway through a load: either
+ * no load had begun (the child may load the library itself) or Go may be
+ * running in the parent (the child must refuse).  A fork() racing with the
+ * first load waits for that load, a few milliseconds.  This cannot
+ * deadlock: nothing in the library, which is all that runs while the
+ * mutex is held, calls fork().
+ */
+static void
+fork_prepare(void)
+{
+	pthread_mutex_lock(&gotls_load_mutex);
+}
 
 static void
-note_fork_in_child(void)
+fork_parent(void)
+{
+	pthread_mutex_unlock(&gotls_load_mutex);
+}
+
+static void
+fork_child(void)
 {
 	if (gotls_load_started)
 		gotls_forked_after_load = true;
+	/* Registered, then, even if the fork() came before the flag was set. */
+	gotls_fork_handlers_registered = true;
+	pthread_mutex_unlock(&gotls_load_mutex);
+}
+
+/*
+ * Run once (pthread_once), before anything locks gotls_load_mutex, so that
+ * no fork() can find the mutex held with no handler to release it.  (glibc
+ * holds its fork-handler lock from the prepare handlers until the child's
+ * have run, so registration cannot slip into the middle of a fork() either,
+ * save while another library's handler runs.)  Registering lazily, not
+ * when libpq is loaded, leaves processes that never use TLS without
+ * handlers.  glibc unregisters them if libpq is unloaded.  pthread_once
+ * runs this again in a child forked during the first run; the flag (which
+ * fork_child also sets) keeps the handlers from being registered twice, as
+ * a second fork_prepare would wait forever for the mutex the first took.
+ */
+static void
+register_fork_handlers(void)
+{
+	if (gotls_fork_handlers_registered)
+		return;
+	if (pthread_atfork(fork_prepare, fork_parent, fork_child) == 0)
+		gotls_fork_handlers_registered = true;
 }
 
 /*
@@ -97,21 +160,11 @@ resolve(void *handle, const char *name, void **dest,
 static bool
 load_locked(char *errbuf, size_t errlen)
 {
-	static bool fork_handler_registered = false;
 	void	   *h;
 	GoTLSLibrary lib;
 
-	/* Registered before the runtime can start, so no fork slips past it. */
-	if (!fork_handler_registered)
-	{
-		if (pthread_atfork(NULL, NULL, note_fork_in_child) != 0)
-		{
-			strlcpy(errbuf, "could not register a fork handler", errlen);
-			return false;
-		}
-		fork_handler_registered = true;
-	}
 	gotls_load_started = true;
+	gotls_started_pid = getpid();
 	h = open_library(errbuf, errlen);
 	if (h == NULL)
 	{
@@ -141,17 +194,21 @@ load_locked(char *errbuf, size_t errlen)
 }
 
 /*
- * pggotls_usable
- *		Can this process call into the Go library it loaded?
+ * pggotls_library
+ *		The library's entry points, if this process may call them.
  *
- * False in a child forked after the library was loaded: its Go runtime
- * lost its threads in the fork and would hang on the next call.  Callers
- * that merely clean up (pgtls_close) check this and skip the call.
+ * NULL if the library is not loaded, or in a child forked after it was:
+ * that child's Go runtime lost its threads in the fork and would hang on
+ * the next call.  Apart from pggotls_load() for a new session, this is the
+ * only way to the entry points, so that no caller can forget the check.
+ * It runs on every read and write, and costs two loads.
  */
-bool
-pggotls_usable(void)
+const GoTLSLibrary *
+pggotls_library(void)
 {
-	return gotls_loaded && !gotls_forked_after_load;
+	if (!gotls_loaded || gotls_forked_after_load)
+		return NULL;
+	return &gotls_library;
 }
 
 /*
@@ -166,31 +223,44 @@ pggotls_load(PGconn *conn)
 {
 	char		errbuf[512];
 	bool		ok;
-	pid_t		loaded_by;
+	bool		forked;
+	pid_t		started_by;
+
+	pthread_once(&gotls_fork_handlers_once, register_fork_handlers);
+	if (!gotls_fork_handlers_registered)
+	{
+		libpq_append_conn_error(conn, "could not load the Go TLS library \"%s\": %s",
+								PGGOTLS_LIBRARY_NAME, "could not register a fork handler");
+		return NULL;
+	}
 
 	pthread_mutex_lock(&gotls_load_mutex);
 	errbuf[0] = '\0';
-	if (!gotls_loaded)
-	{
+
+	/*
+	 * In a child forked after a load began, do not load: the parent's Go
+	 * runtime may be in this address space, and dlopen() would hand it
+	 * back.  A child created without fork handlers shows by its pid.
+	 */
+	forked = gotls_forked_after_load ||
+		(gotls_load_started && gotls_started_pid != getpid());
+	if (!forked && !gotls_loaded)
 		gotls_loaded = load_locked(errbuf, sizeof(errbuf));
-		if (gotls_loaded)
-			gotls_loaded_pid = getpid();
-	}
 	ok = gotls_loaded;
-	loaded_by = gotls_loaded_pid;
+	started_by = gotls_started_pid;
 	pthread_mutex_unlock(&gotls_load_mutex);
 
+	if (forked)
+	{
+		libpq_append_conn_error(conn, "cannot use SSL in this process: the Go TLS library was started by process %d before it forked",
+								(int) started_by);
+		libpq_append_conn_error(conn, "Open SSL connections in a forked process only if its parent made none before forking.");
+		return NULL;
+	}
 	if (!ok)
 	{
 		libpq_append_conn_error(conn, "could not load the Go TLS library \"%s\": %s",
 								PGGOTLS_LIBRARY_NAME, errbuf);
-		return NULL;
-	}
-	if (loaded_by != getpid() || gotls_forked_after_load)
-	{
-		libpq_append_conn_error(conn, "cannot use SSL in this process: the Go TLS library was started by process %d before it forked",
-								(int) loaded_by);
-		libpq_append_conn_error(conn, "Open SSL connections in a forked process only if its parent made none before forking.");
 		return NULL;
 	}
 	return &gotls_library;

@@ -44,6 +44,6 @@ typedef struct GoTLSLibrary
 #define PGGOTLS_LIBRARY_NAME "libpq_gotls.so"
 
 extern const GoTLSLibrary *pggotls_load(PGconn *conn);
-extern bool pggotls_usable(void);
+extern const GoTLSLibrary *pggotls_library(void);
 
 #endif							/* FE_GOTLS_LOADER_H */

@@ -60,10 +60,15 @@ static const char *const gotls_attribute_names[] = {
  * out once the handshake completes, so that PQsslAttribute can hand out
  * pointers that stay valid for the life of the connection without calling
  * into Go.
+ *
+ * The library's entry points are deliberately not kept here: every call
+ * into Go gets them from pggotls_library() (through session_library(),
+ * below), which refuses in a process forked after the library started, so
+ * no entry point can call into a Go runtime that fork() left without its
+ * threads.
  */
 typedef struct GoTLSConn
 {
-	const GoTLSLibrary *lib;
 	gotls_session session;
 	char		attributes[GOTLS_NUM_ATTRIBUTES][GOTLS_ATTRIBUTE_LEN];
 } GoTLSConn;
@@ -94,17 +99,40 @@ nonempty(const char *s)
 }
 
 /*
+ * session_library
+ *		The library to drive conn's session with, or NULL (with an error
+ *		reported) in a process forked after the Go library started.
+ *
+ * A connection inherited across fork() belongs to the parent, and calling
+ * into Go in the child would hang: its Go runtime lost its threads in the
+ * fork.  This holds at every step, mid-handshake included, so every entry
+ * point that reaches Go on an existing session calls this first.
+ */
+static const GoTLSLibrary *
+session_library(PGconn *conn)
+{
+	const GoTLSLibrary *lib = pggotls_library();
+
+	if (lib == NULL)
+	{
+		libpq_append_conn_error(conn, "SSL connection was inherited across fork() and cannot be used in this process");
+		SOCK_ERRNO_SET(ECONNRESET);
+	}
+	return lib;
+}
+
+/*
  * Report the session's failure the way fe-secure-openssl.c reports the
  * same condition, and set errno as libpq's callers expect.
  */
 static void
-report_error(PGconn *conn, GoTLSConn *gc)
+report_error(PGconn *conn, GoTLSConn *gc, const GoTLSLibrary *lib)
 {
 	char		msg[1024];
 	int			err;
 	int			kind;
 
-	kind = gc->lib->last_error(gc->session, &err, msg, sizeof(msg));
+	kind = lib->last_error(gc->session, &err, msg, sizeof(msg));
 	switch (kind)
 	{
 		case GOTLS_ERR_TRANSPORT:
@@ -162,7 +190,6 @@ start_session(PGconn *conn)
 		libpq_append_conn_error(conn, "out of memory");
 		return false;
 	}
-	gc->lib = lib;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.host = conn->connhost[conn->whichhost].host;
@@ -201,7 +228,7 @@ start_session(PGconn *conn)
  * does.
  */
 static bool
-check_alpn(PGconn *conn, GoTLSConn *gc)
+check_alpn(PGconn *conn, GoTLSConn *gc, const GoTLSLibrary *lib)
 {
 	char		alpn[GOTLS_ATTRIBUTE_LEN];
 	ssize_t		len;
@@ -209,7 +236,7 @@ check_alpn(PGconn *conn, GoTLSConn *gc)
 	if (conn->current_enc_method != ENC_SSL || conn->sslnegotiation[0] != 'd')
 		return true;
 
-	len = gc->lib->attribute(gc->session, "alpn", alpn, sizeof(alpn));
+	len = lib->attribute(gc->session, "alpn", alpn, sizeof(alpn));
 	if (len <= 0)
 	{
 		libpq_append_conn_error(conn, "direct SSL connection was established without ALPN protocol negotiation extension");
@@ -225,12 +252,12 @@ check_alpn(PGconn *conn, GoTLSConn *gc)
 
 /* Copy the negotiated parameters out of the library; see GoTLSConn. */
 static void
-save_attributes(GoTLSConn *gc)
+save_attributes(GoTLSConn *gc, const GoTLSLibrary *lib)
 {
 	for (int i = 0; i < GOTLS_NUM_ATTRIBUTES; i++)
 	{
-		if (gc->lib->attribute(gc->session, gotls_attribute_names[i],
-							   gc->attributes[i], GOTLS_ATTRIBUTE_LEN) < 0)
+		if (lib->attribute(gc->session, gotls_attribute_names[i],
+						   gc->attributes[i], GOTLS_ATTRIBUTE_LEN) < 0)
 			gc->attributes[i][0] = '\0';
 	}
 }
@@ -239,6 +266,7 @@ PostgresPollingStatusType
 pgtls_open_client(PGconn *conn)
 {
 	GoTLSConn  *gc;
+	const GoTLSLibrary *lib;
 
 	if (conn->gotls == NULL && !start_session(conn))
 	{
@@ -247,7 +275,18 @@ pgtls_open_client(PGconn *conn)
 	}
 	gc = conn->gotls;
 
-	switch (gc->lib->handshake(gc->session))
+	/*
+	 * A non-blocking handshake resumes here at each PQconnectPoll, and a
+	 * process may have forked in between.
+	 */
+	lib = session_library(conn);
+	if (lib == NULL)
+	{
+		pgtls_close(conn);
+		return PGRES_POLLING_FAILED;
+	}
+
+	switch (lib->handshake(gc->session))
 	{
 		case GOTLS_OK:
 			break;
@@ -256,16 +295,16 @@ pgtls_open_client(PGconn *conn)
 		case GOTLS_WANT_WRITE:
 			return PGRES_POLLING_WRITING;
 		default:
-			report_error(conn, gc);
+			report_error(conn, gc, lib);
 			pgtls_close(conn);
 			return PGRES_POLLING_FAILED;
 	}
 
-	conn->ssl_cert_requested = gc->lib->cert_requested(gc->session) != 0;
-	conn->ssl_cert_sent = gc->lib->cert_sent(gc->session) != 0;
-	save_attributes(gc);
+	conn->ssl_cert_requested = lib->cert_requested(gc->session) != 0;
+	conn->ssl_cert_sent = lib->cert_sent(gc->session) != 0;
+	save_attributes(gc, lib);
 
-	if (!check_alpn(conn, gc) || !pq_verify_peer_name_matches_certificate(conn))
+	if (!check_alpn(conn, gc, lib) || !pq_verify_peer_name_matches_certificate(conn))
 	{
 		pgtls_close(conn);
 		return PGRES_POLLING_FAILED;
@@ -280,12 +319,16 @@ pgtls_close(PGconn *conn)
 
 	if (gc != NULL)
 	{
+		const GoTLSLibrary *lib = pggotls_library();
+
 		/*
 		 * In a child forked after the library started, calling into Go
-		 * would hang; leave the parent's session alone.
+		 * would hang; leave the parent's session alone.  Its memory is the
+		 * parent's Go heap, copied and unreachable here: there is nothing
+		 * of it to free but our own state.
 		 */
-		if (pggotls_usable())
-			gc->lib->close(gc->session);
+		if (lib != NULL)
+			lib->close(gc->session);
 		free(gc);
 		conn->gotls = NULL;
 	}
@@ -293,35 +336,19 @@ pgtls_close(PGconn *conn)
 	conn->ssl_handshake_started = false;
 }
 
-/*
- * The session of conn, or NULL (with an error reported) in a process
- * forked after the Go library started: a connection inherited across
- * fork() belongs to the parent, and calling into Go here would hang.
- */
-static GoTLSConn *
-usable_session(PGconn *conn)
-{
-	if (!pggotls_usable())
-	{
-		libpq_append_conn_error(conn, "SSL connection was inherited across fork() and cannot be used in this process");
-		SOCK_ERRNO_SET(ECONNRESET);
-		return NULL;
-	}
-	return conn->gotls;
-}
-
 ssize_t
 pgtls_read(PGconn *conn, void *ptr, size_t len)
 {
-	GoTLSConn  *gc = usable_session(conn);
+	GoTLSConn  *gc = conn->gotls;
+	const GoTLSLibrary *lib = session_library(conn);
 	ssize_t		n;
 
-	if (gc == NULL)
+	if (lib == NULL)
 		return -1;
 	SOCK_ERRNO_SET(0);
-	n = gc->lib->read(gc->session, ptr, len);
+	n = lib->read(gc->session, ptr, len);
 	if (n < 0)
-		report_error(conn, gc);
+		report_error(conn, gc, lib);
 	return n;
 }
 
@@ -329,25 +356,30 @@ ssize_t
 pgtls_bytes_pending(PGconn *conn)
 {
 	GoTLSConn  *gc = conn->gotls;
+	const GoTLSLibrary *lib = pggotls_library();
 
-	/* Nothing is pending for a process that may not use the session. */
-	if (!pggotls_usable())
+	/*
+	 * Nothing is pending for a process that may not use the session; its
+	 * next read reports why.
+	 */
+	if (lib == NULL || gc == NULL)
 		return 0;
-	return gc->lib->pending(gc->session);
+	return lib->pending(gc->session);
 }
 
 ssize_t
 pgtls_write(PGconn *conn, const void *ptr, size_t len)
 {
-	GoTLSConn  *gc = usable_session(conn);
+	GoTLSConn  *gc = conn->gotls;
+	const GoTLSLibrary *lib = session_library(conn);
 	ssize_t		n;
 
-	if (gc == NULL)
+	if (lib == NULL)
 		return -1;
 	SOCK_ERRNO_SET(0);
-	n = gc->lib->write(gc->session, ptr, len);
+	n = lib->write(gc->session, ptr, len);
 	if (n < 0)
-		report_error(conn, gc);
+		report_error(conn, gc, lib);
 	return n;
 }
 
@@ -355,6 +387,7 @@ char *
 pgtls_get_peer_certificate_hash(PGconn *conn, size_t *len)
 {
 	GoTLSConn  *gc = conn->gotls;
+	const GoTLSLibrary *lib;
 	char		hash[64];
 	char		errbuf[256];
 	ssize_t		n;
@@ -363,9 +396,12 @@ pgtls_get_peer_certificate_hash(PGconn *conn, size_t *len)
 	*len = 0;
 	if (gc == NULL)
 		return NULL;
+	lib = session_library(conn);
+	if (lib == NULL)
+		return NULL;
 
-	n = gc->lib->peer_certificate_hash(gc->session, hash, sizeof(hash),
-									   errbuf, sizeof(errbuf));
+	n = lib->peer_certificate_hash(gc->session, hash, sizeof(hash),
+								   errbuf, sizeof(errbuf));
 	if (n < 0)
 	{
 		libpq_append_conn_error(conn, "%s", errbuf);
@@ -403,6 +439,7 @@ pgtls_verify_peer_name_matches_certificate_guts(PGconn *conn,
 												char **first_name)
 {
 	GoTLSConn  *gc = conn->gotls;
+	const GoTLSLibrary *lib = session_library(conn);
 	char	   *host = conn->connhost[conn->whichhost].host;
 	int			host_kind = is_ip_address(host) ? GOTLS_NAME_IP : GOTLS_NAME_DNS;
 	bool		check_cn = true;
@@ -410,6 +447,8 @@ pgtls_verify_peer_name_matches_certificate_guts(PGconn *conn,
 	char		name[1024];
 
 	Assert(host && host[0]);
+	if (lib == NULL)
+		return -1;
 
 	for (int i = 0;; i++)
 	{
@@ -417,7 +456,7 @@ pgtls_verify_peer_name_matches_certificate_guts(PGconn *conn,
 		int			kind;
 		ssize_t		len;
 
-		len = gc->lib->peer_name(gc->session, i, &kind, name, sizeof(name));
+		len = lib->peer_name(gc->session, i, &kind, name, sizeof(name));
 		if (len < 0)
 			break;
 		if (len > (ssize_t) sizeof(name))
