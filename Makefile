@@ -195,7 +195,7 @@ $(B)/tests/interop.test: $(shell find test -name '*.go') $(GO_SOURCES)
 
 # The ecosystem tests need clients of their own: check-ecosystem runs them.
 check-interop: all $(TOOLS) $(B)/tests/interop.test
-	$(call say,interop tests: both libpqs and both servers, regression suite, bad input, 1000 fault schedules)
+	$(call say,interop tests: both libpqs and both servers; regression suite; bad input; 1000 fault schedules)
 	@$(INTEROP_TEST) -test.skip '^TestEcosystem'
 
 # The fault-injection run alone.
