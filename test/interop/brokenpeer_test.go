@@ -28,7 +28,18 @@ func brokenServer(t *testing.T, behave func(c net.Conn)) int {
 				return
 			}
 			go func() {
-				defer c.Close()
+				// An orderly end whatever the client sent meanwhile: closing
+				// with its bytes unread would answer with a reset, which
+				// the client sees as EOF or as ECONNRESET depending on
+				// which arrives first. Half-close, then drain until it
+				// hangs up.
+				defer func() {
+					if tc, ok := c.(*net.TCPConn); ok {
+						tc.CloseWrite()
+						io.Copy(io.Discard, c)
+					}
+					c.Close()
+				}()
 				c.SetDeadline(time.Now().Add(30 * time.Second))
 				req := make([]byte, 8)
 				if _, err := io.ReadFull(c, req); err != nil || binary.BigEndian.Uint32(req[4:]) != 80877103 {
