@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"runtime/cgo"
+	"time"
 
 	pgtls "github.com/pg-gotls/pg-gotls/tls"
 )
@@ -15,6 +16,7 @@ import (
 type session struct {
 	s         *pgtls.Session
 	transport *callbackTransport
+	lastPass  time.Time // see passScheduler
 }
 
 func newHandle(s *session) C.gotls_session { return C.gotls_session(cgo.NewHandle(s)) }

@@ -39,6 +39,7 @@ func gotls_read(h C.gotls_session, buf unsafe.Pointer, n C.size_t) C.ssize_t {
 	if s == nil {
 		return -1
 	}
+	s.passScheduler()
 	if n == 0 {
 		return 0
 	}
@@ -58,6 +59,7 @@ func gotls_pending(h C.gotls_session) C.ssize_t {
 	if s == nil {
 		return 0
 	}
+	s.passScheduler()
 	return C.ssize_t(s.s.Pending())
 }
 
@@ -67,6 +69,7 @@ func gotls_write(h C.gotls_session, buf *C.gotls_cchar, n C.size_t) C.ssize_t {
 	if s == nil {
 		return -1
 	}
+	s.passScheduler()
 	if n == 0 {
 		return 0
 	}
