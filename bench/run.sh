@@ -16,6 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 duration=${BENCH_SECONDS:-10}
 rounds=${BENCH_ROUNDS:-3}
 copy_rows=${BENCH_COPY_ROWS:-500000}   # 500000 rows of 1000 bytes: 500 MB
+one_client_tx=${BENCH_ONE_CLIENT_TX:-20000}
 work=$(mktemp -d /tmp/pg-gotls-bench.XXXXXX)
 chmod 755 "$work"
 mkdir -p "$out"
@@ -61,18 +62,20 @@ backend_memory() {
 	wait
 }
 
-# tlsd_memory: "Pss-idle Pss-per-connection" (kB) of the Go server's TLS
+# tlsd_memory: "RSS-idle RSS-per-connection" (kB) of the Go server's TLS
 # process, pg_tlsd, alone and with 20 idle TLS sessions: its share of
-# each TLS connection's memory, which the backend no longer holds.
+# each TLS connection's memory, which the backend no longer holds. RSS,
+# not Pss: pg_tlsd is not dumpable, so its smaps are closed to the
+# server's user (a static Go binary shares little anyway).
 tlsd_memory() {
 	local n=20 pid before after
 	pid=$(pgrep -f "^pg_tlsd $work/go/data\$")
-	before=$(awk '/^Pss:/{print $2}' "/proc/$pid/smaps_rollup")
+	before=$(awk '/^VmRSS:/{print $2}' "/proc/$pid/status")
 	for _ in $(seq "$n"); do
 		"$ossl_prefix/bin/psql" -X -q -d "$(conninfo go require)" -c "SELECT pg_sleep(5)" >/dev/null &
 	done
 	sleep 3
-	after=$(awk '/^Pss:/{print $2}' "/proc/$pid/smaps_rollup")
+	after=$(awk '/^VmRSS:/{print $2}' "/proc/$pid/status")
 	wait
 	echo "$before $(((after - before) / n))"
 }
@@ -84,7 +87,7 @@ measure() {
 	local conninfo
 	conninfo=$(conninfo "$server" "$sslmode")
 	local env=(env LD_LIBRARY_PATH="$libdir")
-	step "round $round, $name: pgbench -C -S, -S, COPY, first connection, backend memory"
+	step "round $round, $name: pgbench -C -S, -S, COPY, one client's cost, first connection, backend memory"
 	local conn_tps tps start end copy_s first rss threads be_rss be_pss
 	conn_tps=$("${env[@]}" "$ossl_prefix/bin/pgbench" -n -C -S -c 4 -j 2 -T "$duration" "$conninfo" 2>&1 |
 		sed -nE 's/^tps = ([0-9.]+).*/\1/p')
@@ -99,11 +102,17 @@ measure() {
 		-c "COPY (SELECT repeat('x', 999) FROM generate_series(1, $copy_rows)) TO STDOUT" >/dev/null
 	end=$(date +%s.%N)
 	copy_s=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
+	# The client's own cost per transaction, one connection: CPU time
+	# (user + system, µs) and voluntary context switches of pgbench.
+	local cpu_us csw
+	read -r cpu_us csw < <({ "${env[@]}" /usr/bin/time -f 'client-cost %U %S %w' \
+		"$ossl_prefix/bin/pgbench" -n -S -c 1 -t "$one_client_tx" "$conninfo" >/dev/null; } 2>&1 |
+		awk -v n="$one_client_tx" '/^client-cost/{printf "%.1f %.2f\n", ($2 + $3) * 1e6 / n, $4 / n}')
 	read -r first rss threads < <("${env[@]}" "$tools/pgtls_connect" "$conninfo" |
 		awk '/first_connect_ms/{f=$2} /rss_kb/{r=$2} /threads/{t=$2} END{print f, r, t}')
 	read -r be_rss be_pss < <(backend_memory "$server" "$conninfo" "$libdir")
-	printf '%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$name" "$conn_tps" "$tps" "$copy_s" "$first" "$rss" "$threads" \
-		"$be_rss" "$be_pss" >>"$out/raw.dat"
+	printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$name" "$conn_tps" "$tps" "$copy_s" "$first" "$rss" "$threads" \
+		"$be_rss" "$be_pss" "$cpu_us" "$csw" >>"$out/raw.dat"
 }
 
 # The rows: server, client.
@@ -137,9 +146,9 @@ median() {
 : >"$work/rows"
 for row in "${rows[@]}"; do
 	name=${row%%|*}
-	printf '%s|%.1f|%.0f|%.2f|%.1f|%s|%s|%s|%s\n' "$name" "$(median "$name" 2)" "$(median "$name" 3)" \
+	printf '%s|%.1f|%.0f|%.2f|%.1f|%s|%s|%s|%s|%.1f|%.2f\n' "$name" "$(median "$name" 2)" "$(median "$name" 3)" \
 		"$(median "$name" 4)" "$(median "$name" 5)" "$(median "$name" 6)" "$(median "$name" 7)" \
-		"$(median "$name" 8)" "$(median "$name" 9)" >>"$work/rows"
+		"$(median "$name" 8)" "$(median "$name" 9)" "$(median "$name" 10)" "$(median "$name" 11)" >>"$work/rows"
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -160,10 +169,10 @@ gosrv=$(row_of "Go server, Go libpq")
 	echo "ECDSA P-256 certificates, TLS 1.3, loopback; ${duration} s per pgbench run;"
 	echo "median of $rounds interleaved rounds (every round in raw.dat)."
 	echo
-	echo "| server, client | connections/s (pgbench -C -S -c 4 -j 2) | select-only tps (pgbench -S -c 8 -j 2) | COPY $((copy_rows / 1000)) MB to stdout, s | first connection in a process, ms | client RSS with 2 connections, kB | client threads | backend RSS, kB | backend Pss, kB |"
-	echo "|---|---|---|---|---|---|---|---|---|"
-	while IFS='|' read -r name c t copy first rss threads be_rss be_pss; do
-		echo "| $name | $c | $t | $copy | $first | $rss | $threads | $be_rss | $be_pss |"
+	echo "| server, client | connections/s (pgbench -C -S -c 4 -j 2) | select-only tps (pgbench -S -c 8 -j 2) | COPY $((copy_rows / 1000)) MB to stdout, s | first connection in a process, ms | client RSS with 2 connections, kB | client threads | backend RSS, kB | backend Pss, kB | client CPU per transaction, µs (pgbench -S -c 1) | client voluntary context switches per transaction |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	while IFS='|' read -r name c t copy first rss threads be_rss be_pss cpu csw; do
+		echo "| $name | $c | $t | $copy | $first | $rss | $threads | $be_rss | $be_pss | $cpu | $csw |"
 	done <"$work/rows"
 	echo
 	echo "Ratios to OpenSSL on both sides (targets: connections/s ≥ 1.0, tps ≥ 1.0, COPY time ≤ 1.0):"
@@ -173,11 +182,13 @@ gosrv=$(row_of "Go server, Go libpq")
 	echo "| connections/s | $(ratio "$(field "$gol" 2)" "$(field "$ossl" 2)") | $(ratio "$(field "$osrv" 2)" "$(field "$ossl" 2)") | $(ratio "$(field "$gosrv" 2)" "$(field "$ossl" 2)") |"
 	echo "| select-only tps | $(ratio "$(field "$gol" 3)" "$(field "$ossl" 3)") | $(ratio "$(field "$osrv" 3)" "$(field "$ossl" 3)") | $(ratio "$(field "$gosrv" 3)" "$(field "$ossl" 3)") |"
 	echo "| COPY time | $(ratio "$(field "$gol" 4)" "$(field "$ossl" 4)") | $(ratio "$(field "$osrv" 4)" "$(field "$ossl" 4)") | $(ratio "$(field "$gosrv" 4)" "$(field "$ossl" 4)") |"
+	echo "| client CPU per transaction | $(ratio "$(field "$gol" 10)" "$(field "$ossl" 10)") | $(ratio "$(field "$osrv" 10)" "$(field "$ossl" 10)") | $(ratio "$(field "$gosrv" 10)" "$(field "$ossl" 10)") |"
+	echo "| client context switches per transaction | $(ratio "$(field "$gol" 11)" "$(field "$ossl" 11)") | $(ratio "$(field "$osrv" 11)" "$(field "$ossl" 11)") | $(ratio "$(field "$gosrv" 11)" "$(field "$ossl" 11)") |"
 	echo
 	echo "Extra memory of a TLS backend over a plain one (target ≤ 1 MB): OpenSSL server" \
 		"RSS $(diff_kb "$(field "$ossl" 8)" "$(field "$plain" 8)") kB, Pss $(diff_kb "$(field "$ossl" 9)" "$(field "$plain" 9)") kB;" \
 		"Go server RSS $(diff_kb "$(field "$osrv" 8)" "$(field "$goplain" 8)") kB, Pss $(diff_kb "$(field "$osrv" 9)" "$(field "$goplain" 9)") kB" \
-		"in the backend, and Pss +$tlsd_per_conn kB per connection in the TLS process (pg_tlsd: $tlsd_idle kB idle," \
+		"in the backend, and RSS +$tlsd_per_conn kB per connection in the TLS process (pg_tlsd: $tlsd_idle kB idle," \
 		"measured with 20 idle TLS sessions)."
 } >"$out/results.md"
 cp "$work/rows" "$out/results.dat"

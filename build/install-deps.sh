@@ -12,8 +12,9 @@ packages=(
 	libipc-run-perl             # PostgreSQL's TAP tests
 	ca-certificates
 )
-# make bench draws its chart with gnuplot.
-[ "${1:-}" = bench ] && packages+=(gnuplot-nox)
+# make bench draws its chart with gnuplot and counts CPU and context
+# switches with GNU time.
+[ "${1:-}" = bench ] && packages+=(gnuplot-nox time)
 # make check-ecosystem runs node-postgres. A node installed otherwise is
 # used as it is (NodeSource's bundles npm, which Debian's npm conflicts with).
 [ "${1:-}" = ecosystem ] && ! command -v npm >/dev/null && packages+=(nodejs npm)
