@@ -223,15 +223,20 @@ control_io(bool writing, void *buf, size_t len, TimestampTz deadline)
 static void
 retire_tlsd(void)
 {
-	if (kill(tlsd_pid, SIGKILL) == 0)
+	/*
+	 * Killed only if the reaper will know it: the postmaster treats a child
+	 * it does not know that dies by a signal as a crash of the server.
+	 * Without a free slot (eight retired daemons not yet reaped), closing
+	 * its control socket alone makes it stop taking connections and exit,
+	 * with status 0, when its sessions end.
+	 */
+	for (int i = 0; i < TLSD_MAX_RETIRED; i++)
 	{
-		for (int i = 0; i < TLSD_MAX_RETIRED; i++)
+		if (retired_pids[i] == 0)
 		{
-			if (retired_pids[i] == 0)
-			{
+			if (kill(tlsd_pid, SIGKILL) == 0)
 				retired_pids[i] = tlsd_pid;
-				break;
-			}
+			break;
 		}
 	}
 	tlsd_pid = 0;
