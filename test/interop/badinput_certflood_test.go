@@ -95,11 +95,7 @@ func certFlood(t *testing.T, f *fixture, b serverBuild, ders [][]byte, key crypt
 	var cpu func() time.Duration
 	var tlsd int
 	if b.prefix == goPrefix {
-		pids := tlsdPIDs(t, f.srv.data)
-		if len(pids) != 1 {
-			t.Fatalf("pg_tlsd processes: %v, want one", pids)
-		}
-		tlsd = pids[0]
+		tlsd = oneTLSD(t, f)
 		cpu = func() time.Duration { return procCPU(t, tlsd, false) }
 	} else {
 		pm := postmasterPID(t, f.srv)

@@ -24,16 +24,6 @@ import (
 	"github.com/pg-gotls/pg-gotls/test/rawtls"
 )
 
-// oneTLSD is the pid of the cluster's only pg_tlsd.
-func oneTLSD(t *testing.T, f *fixture) int {
-	t.Helper()
-	pids := tlsdPIDs(t, f.srv.data)
-	if len(pids) != 1 {
-		t.Fatalf("pg_tlsd processes for the cluster: %v, want one", pids)
-	}
-	return pids[0]
-}
-
 // residentKB is a process's VmRSS.
 func residentKB(t *testing.T, pid int) int {
 	t.Helper()

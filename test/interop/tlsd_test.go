@@ -41,6 +41,16 @@ func tlsdPIDs(t *testing.T, data string) []int {
 	return pids
 }
 
+// oneTLSD is the pid of the cluster's only pg_tlsd.
+func oneTLSD(t *testing.T, f *fixture) int {
+	t.Helper()
+	pids := tlsdPIDs(t, f.srv.data)
+	if len(pids) != 1 {
+		t.Fatalf("pg_tlsd processes for the cluster: %v, want one", pids)
+	}
+	return pids[0]
+}
+
 func postmasterPID(t *testing.T, s *server) int {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(s.data, "postmaster.pid"))
@@ -59,10 +69,7 @@ func postmasterPID(t *testing.T, s *server) int {
 // new TLS connections work.
 func TestTLSProcessCrashIsContained(t *testing.T) {
 	f := newFixtureOn(t, goPrefix)
-	pids := tlsdPIDs(t, f.srv.data)
-	if len(pids) != 1 {
-		t.Fatalf("pg_tlsd processes for the cluster: %v, want one", pids)
-	}
+	old := oneTLSD(t, f)
 	pm := postmasterPID(t, f.srv)
 	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
 	psql := filepath.Join(goPrefix, "bin", "psql")
@@ -77,7 +84,7 @@ func TestTLSProcessCrashIsContained(t *testing.T) {
 		return strings.Contains(f.srv.sql(t, "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE ssl AND query LIKE '%pg_sleep(60)%'"), "1")
 	})
 
-	must(t, syscall.Kill(pids[0], syscall.SIGKILL))
+	must(t, syscall.Kill(old, syscall.SIGKILL))
 	done := make(chan error, 1)
 	go func() { done <- victim.Wait() }()
 	select {
@@ -97,7 +104,7 @@ func TestTLSProcessCrashIsContained(t *testing.T) {
 
 	waitFor(t, "a new pg_tlsd", func() bool {
 		p := tlsdPIDs(t, f.srv.data)
-		return len(p) == 1 && p[0] != pids[0]
+		return len(p) == 1 && p[0] != old
 	}, f.srv)
 	r := client(t, f.home, nil, psql, "-X", "-At", "-d", conninfo, "-c", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
 	if r.err != nil || strings.TrimSpace(r.stdout) != "t" {
@@ -108,7 +115,7 @@ func TestTLSProcessCrashIsContained(t *testing.T) {
 	}
 	log := f.srv.log(t)
 	for _, want := range []string{
-		fmt.Sprintf("TLS process (PID %d) was terminated by signal 9: Killed", pids[0]),
+		fmt.Sprintf("TLS process (PID %d) was terminated by signal 9: Killed", old),
 		"TLS process restarted",
 	} {
 		if !strings.Contains(log, want) {
