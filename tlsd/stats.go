@@ -2,10 +2,12 @@ package tlsd
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Stats is what the daemon holds, for a DBA and for the tests that check
@@ -18,23 +20,37 @@ type Stats struct {
 	RSSBytes    uint64 // resident set size; 0 if /proc is unavailable
 }
 
-// Stats collects the daemon's figures. It runs a garbage collection so
+// Stats collects the daemon's figures. It runs garbage collections so
 // that HeapBytes counts only what is still reachable: call it on request,
 // not on a hot path.
 func (d *Daemon) Stats() Stats {
-	// Twice: what a finalizer releases (a closed socket's file) is freed
-	// by the collection after the one that ran the finalizer.
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
 	return Stats{
 		Sessions:    d.active.Load(),
 		Handshaking: d.handshaking.Load(),
 		Goroutines:  runtime.NumGoroutine(),
-		HeapBytes:   m.HeapAlloc,
+		HeapBytes:   liveHeap(),
 		RSSBytes:    residentBytes(),
 	}
+}
+
+// liveHeap collects until the live heap stops shrinking. One collection
+// is not enough: what the runtime's finalizer goroutine releases is freed
+// by a collection after that goroutine has run, and two back-to-back
+// collections left up to 4 MB of 400 just-closed sessions counted (about
+// one time in five).
+func liveHeap() uint64 {
+	var m runtime.MemStats
+	live := uint64(math.MaxUint64)
+	for range 8 {
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		if m.HeapAlloc >= live {
+			break
+		}
+		live = m.HeapAlloc
+		time.Sleep(time.Millisecond) // the finalizer goroutine's turn
+	}
+	return live
 }
 
 // String is the log line pg_tlsd writes on SIGUSR1.
