@@ -87,7 +87,7 @@ measure() {
 	local conninfo
 	conninfo=$(conninfo "$server" "$sslmode")
 	local env=(env LD_LIBRARY_PATH="$libdir")
-	step "round $round, $name: pgbench -C -S, -S, COPY, one client's cost, first connection, backend memory"
+	step "round $round, $name: pgbench -C -S, -S, COPY, one client, first connection, backend memory"
 	local conn_tps tps start end copy_s first rss threads be_rss be_pss
 	conn_tps=$("${env[@]}" "$ossl_prefix/bin/pgbench" -n -C -S -c 4 -j 2 -T "$duration" "$conninfo" 2>&1 |
 		sed -nE 's/^tps = ([0-9.]+).*/\1/p')
@@ -102,17 +102,19 @@ measure() {
 		-c "COPY (SELECT repeat('x', 999) FROM generate_series(1, $copy_rows)) TO STDOUT" >/dev/null
 	end=$(date +%s.%N)
 	copy_s=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
-	# The client's own cost per transaction, one connection: CPU time
-	# (user + system, µs) and voluntary context switches of pgbench.
-	local cpu_us csw
-	read -r cpu_us csw < <({ "${env[@]}" /usr/bin/time -f 'client-cost %U %S %w' \
-		"$ossl_prefix/bin/pgbench" -n -S -c 1 -t "$one_client_tx" "$conninfo" >/dev/null; } 2>&1 |
-		awk -v n="$one_client_tx" '/^client-cost/{printf "%.1f %.2f\n", ($2 + $3) * 1e6 / n, $4 / n}')
+	# One connection: its tps, and the client's own cost per transaction,
+	# CPU time (user + system, µs) and voluntary context switches of
+	# pgbench.
+	local tps1 cpu_us csw
+	read -r tps1 cpu_us csw < <({ "${env[@]}" /usr/bin/time -f 'client-cost %U %S %w' \
+		"$ossl_prefix/bin/pgbench" -n -S -c 1 -t "$one_client_tx" "$conninfo"; } 2>&1 |
+		awk -v n="$one_client_tx" '/^tps = /{t=$3} /^client-cost/{c=($2 + $3) * 1e6 / n; w=$4 / n}
+			END{printf "%s %.1f %.2f\n", t, c, w}')
 	read -r first rss threads < <("${env[@]}" "$tools/pgtls_connect" "$conninfo" |
 		awk '/first_connect_ms/{f=$2} /rss_kb/{r=$2} /threads/{t=$2} END{print f, r, t}')
 	read -r be_rss be_pss < <(backend_memory "$server" "$conninfo" "$libdir")
-	printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$name" "$conn_tps" "$tps" "$copy_s" "$first" "$rss" "$threads" \
-		"$be_rss" "$be_pss" "$cpu_us" "$csw" >>"$out/raw.dat"
+	printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$name" "$conn_tps" "$tps" "$copy_s" "$first" "$rss" "$threads" \
+		"$be_rss" "$be_pss" "$cpu_us" "$csw" "$tps1" >>"$out/raw.dat"
 }
 
 # The rows: server, client.
@@ -143,12 +145,24 @@ median() {
 	grep "^$1|" "$out/raw.dat" | cut -d'|' -f"$2" | sort -g |
 		awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+# spread NAME COLUMN FORMAT: "median (min-max)" of one client's column.
+spread() {
+	grep "^$1|" "$out/raw.dat" | cut -d'|' -f"$2" | sort -g |
+		awk -v f="$3" '{ v[NR] = $1 } END {
+			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf f " (" f "-" f ")", m, v[1], v[NR] }'
+}
 : >"$work/rows"
+: >"$work/spreads"
 for row in "${rows[@]}"; do
 	name=${row%%|*}
-	printf '%s|%.1f|%.0f|%.2f|%.1f|%s|%s|%s|%s|%.1f|%.2f\n' "$name" "$(median "$name" 2)" "$(median "$name" 3)" \
+	printf '%s|%.1f|%.0f|%.2f|%.1f|%s|%s|%s|%s|%.1f|%.2f|%.0f\n' "$name" "$(median "$name" 2)" "$(median "$name" 3)" \
 		"$(median "$name" 4)" "$(median "$name" 5)" "$(median "$name" 6)" "$(median "$name" 7)" \
-		"$(median "$name" 8)" "$(median "$name" 9)" "$(median "$name" 10)" "$(median "$name" 11)" >>"$work/rows"
+		"$(median "$name" 8)" "$(median "$name" 9)" "$(median "$name" 10)" "$(median "$name" 11)" \
+		"$(median "$name" 12)" >>"$work/rows"
+	printf '%s|%s|%s|%s|%s|%s|%s|%s\n' "$name" "$(spread "$name" 2 %.1f)" "$(spread "$name" 3 %.0f)" \
+		"$(spread "$name" 12 %.0f)" "$(spread "$name" 4 %.2f)" "$(spread "$name" 5 %.1f)" \
+		"$(spread "$name" 10 %.1f)" "$(spread "$name" 11 %.2f)" >>"$work/spreads"
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -169,18 +183,27 @@ gosrv=$(row_of "Go server, Go libpq")
 	echo "ECDSA P-256 certificates, TLS 1.3, loopback; ${duration} s per pgbench run;"
 	echo "median of $rounds interleaved rounds (every round in raw.dat)."
 	echo
-	echo "| server, client | connections/s (pgbench -C -S -c 4 -j 2) | select-only tps (pgbench -S -c 8 -j 2) | COPY $((copy_rows / 1000)) MB to stdout, s | first connection in a process, ms | client RSS with 2 connections, kB | client threads | backend RSS, kB | backend Pss, kB | client CPU per transaction, µs (pgbench -S -c 1) | client voluntary context switches per transaction |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|"
-	while IFS='|' read -r name c t copy first rss threads be_rss be_pss cpu csw; do
-		echo "| $name | $c | $t | $copy | $first | $rss | $threads | $be_rss | $be_pss | $cpu | $csw |"
+	echo "| server, client | connections/s (pgbench -C -S -c 4 -j 2) | select-only tps (pgbench -S -c 8 -j 2) | select-only tps, one client (pgbench -S -c 1) | COPY $((copy_rows / 1000)) MB to stdout, s | first connection in a process, ms | client RSS with 2 connections, kB | client threads | backend RSS, kB | backend Pss, kB | client CPU per transaction, µs (pgbench -S -c 1) | client voluntary context switches per transaction |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	while IFS='|' read -r name c t copy first rss threads be_rss be_pss cpu csw t1; do
+		echo "| $name | $c | $t | $t1 | $copy | $first | $rss | $threads | $be_rss | $be_pss | $cpu | $csw |"
 	done <"$work/rows"
 	echo
-	echo "Ratios to OpenSSL on both sides (targets: connections/s ≥ 1.0, tps ≥ 1.0, COPY time ≤ 1.0):"
+	echo "The same medians with the lowest and highest round:"
+	echo
+	echo "| server, client | connections/s | tps, 8 clients | tps, one client | COPY, s | first connection, ms | client CPU per transaction, µs | client voluntary context switches per transaction |"
+	echo "|---|---|---|---|---|---|---|---|"
+	while IFS='|' read -r name c t t1 copy first cpu csw; do
+		echo "| $name | $c | $t | $t1 | $copy | $first | $cpu | $csw |"
+	done <"$work/spreads"
+	echo
+	echo "Ratios to OpenSSL on both sides (targets: connections/s ≥ 1.0, tps ≥ 1.0, COPY time ≤ 1.0, CPU and context switches within 10 %):"
 	echo
 	echo "| | Go libpq, OpenSSL server | Go server, OpenSSL libpq | Go on both sides |"
 	echo "|---|---|---|---|"
 	echo "| connections/s | $(ratio "$(field "$gol" 2)" "$(field "$ossl" 2)") | $(ratio "$(field "$osrv" 2)" "$(field "$ossl" 2)") | $(ratio "$(field "$gosrv" 2)" "$(field "$ossl" 2)") |"
 	echo "| select-only tps | $(ratio "$(field "$gol" 3)" "$(field "$ossl" 3)") | $(ratio "$(field "$osrv" 3)" "$(field "$ossl" 3)") | $(ratio "$(field "$gosrv" 3)" "$(field "$ossl" 3)") |"
+	echo "| select-only tps, one client | $(ratio "$(field "$gol" 12)" "$(field "$ossl" 12)") | $(ratio "$(field "$osrv" 12)" "$(field "$ossl" 12)") | $(ratio "$(field "$gosrv" 12)" "$(field "$ossl" 12)") |"
 	echo "| COPY time | $(ratio "$(field "$gol" 4)" "$(field "$ossl" 4)") | $(ratio "$(field "$osrv" 4)" "$(field "$ossl" 4)") | $(ratio "$(field "$gosrv" 4)" "$(field "$ossl" 4)") |"
 	echo "| client CPU per transaction | $(ratio "$(field "$gol" 10)" "$(field "$ossl" 10)") | $(ratio "$(field "$osrv" 10)" "$(field "$ossl" 10)") | $(ratio "$(field "$gosrv" 10)" "$(field "$ossl" 10)") |"
 	echo "| client context switches per transaction | $(ratio "$(field "$gol" 11)" "$(field "$ossl" 11)") | $(ratio "$(field "$osrv" 11)" "$(field "$ossl" 11)") | $(ratio "$(field "$gosrv" 11)" "$(field "$ossl" 11)") |"
@@ -195,19 +218,21 @@ cp "$work/rows" "$out/results.dat"
 
 if command -v gnuplot >/dev/null; then
 	XDG_CACHE_HOME="$work" gnuplot <<PLOT  # fontconfig wants a writable cache
-set terminal pngcairo size 1200,420 font ",10"
+set terminal pngcairo size 1600,420 font ",10"
 set output "$out/chart.png"
 set datafile separator "|"
 set style data histograms
 set style fill solid 0.8 border -1
 set boxwidth 0.8
-set multiplot layout 1,3 title "Go's crypto/tls vs OpenSSL, server and client (loopback)"
+set multiplot layout 1,4 title "Go's crypto/tls vs OpenSSL, server and client (loopback)"
 set xtics rotate by -30
 set yrange [0:*]
 set title "connections/s (higher is better)"
 plot "$out/results.dat" using 2:xtic(1) notitle lc rgb "#4477aa"
-set title "select-only tps (higher is better)"
+set title "select-only tps, 8 clients (higher is better)"
 plot "$out/results.dat" using 3:xtic(1) notitle lc rgb "#66ccee"
+set title "select-only tps, one client (higher is better)"
+plot "$out/results.dat" using 12:xtic(1) notitle lc rgb "#228833"
 set title "COPY 500 MB, seconds (lower is better)"
 plot "$out/results.dat" using 4:xtic(1) notitle lc rgb "#ee6677"
 unset multiplot

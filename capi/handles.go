@@ -7,7 +7,6 @@ import "C"
 
 import (
 	"runtime/cgo"
-	"time"
 
 	pgtls "github.com/pg-gotls/pg-gotls/tls"
 )
@@ -16,7 +15,6 @@ import (
 type session struct {
 	s         *pgtls.Session
 	transport *callbackTransport
-	lastPass  time.Time // see passScheduler
 }
 
 func newHandle(s *session) C.gotls_session { return C.gotls_session(cgo.NewHandle(s)) }

@@ -39,7 +39,7 @@ func gotls_read(h C.gotls_session, buf unsafe.Pointer, n C.size_t) C.ssize_t {
 	if s == nil {
 		return -1
 	}
-	s.passScheduler()
+	checkIn()
 	if n == 0 {
 		return 0
 	}
@@ -59,7 +59,7 @@ func gotls_pending(h C.gotls_session) C.ssize_t {
 	if s == nil {
 		return 0
 	}
-	s.passScheduler()
+	checkIn()
 	return C.ssize_t(s.s.Pending())
 }
 
@@ -69,7 +69,7 @@ func gotls_write(h C.gotls_session, buf *C.gotls_cchar, n C.size_t) C.ssize_t {
 	if s == nil {
 		return -1
 	}
-	s.passScheduler()
+	checkIn()
 	if n == 0 {
 		return 0
 	}
