@@ -231,7 +231,12 @@ check-ecosystem: all $(ECOSYSTEM) $(B)/tests/interop.test
 	$(call say,ecosystem: pgx and node-postgres against the Go and the OpenSSL server)
 	@$(INTEROP_TEST) -test.run '^TestEcosystem'
 
-bench: all $(TOOLS)
+# What one C-to-Go call costs (bench/crossing.c), for make bench.
+$(B)/tools/pgtls_crossing: bench/crossing.c libpq_tls.h
+	@mkdir -p $(@D)
+	@gcc -O2 -Wall -Werror -I. -o $@ $< -ldl
+
+bench: all $(TOOLS) $(B)/tools/pgtls_crossing
 	@bash build/install-deps.sh bench
 	@rm -rf $(B)/bench && mkdir -p $(B)/bench && $(if $(AS_TESTER),chown pggotls $(B)/bench,true)
 	@$(AS_TESTER) bash bench/run.sh $(PREFIX) $(OPENSSL_PREFIX) $(B)/tools $(B)/bench

@@ -125,6 +125,12 @@ rows=("no TLS|openssl|disable|$ossl_prefix/lib"
 	"Go server, OpenSSL libpq|go|require|$ossl_prefix/lib"
 	"Go server, Go libpq|go|require|$go_prefix/lib")
 
+# What loading the Go library and one call into it cost, outside any
+# connection (bench/crossing.c).
+step "the Go library: load, first call, one call's cost"
+read -r load_ms first_call_ms call_ns crossing_ns < <("$tools/pgtls_crossing" "$go_prefix/lib/libpq_gotls.so" |
+	awk '/^load_ms/{l=$2} /^first_call_ms/{f=$2} /^call_ns/{c=$2} /^crossing_ns/{x=$2} END{print l, f, c, x}')
+
 # Before the rounds, while pg_tlsd's heap has not yet grown with their
 # connections: after them, its idle heap absorbs 20 more sessions unseen.
 step "TLS process memory: idle, and with 20 idle TLS sessions"
@@ -207,6 +213,10 @@ gosrv=$(row_of "Go server, Go libpq")
 	echo "| COPY time | $(ratio "$(field "$gol" 4)" "$(field "$ossl" 4)") | $(ratio "$(field "$osrv" 4)" "$(field "$ossl" 4)") | $(ratio "$(field "$gosrv" 4)" "$(field "$ossl" 4)") |"
 	echo "| client CPU per transaction | $(ratio "$(field "$gol" 10)" "$(field "$ossl" 10)") | $(ratio "$(field "$osrv" 10)" "$(field "$ossl" 10)") | $(ratio "$(field "$gosrv" 10)" "$(field "$ossl" 10)") |"
 	echo "| client context switches per transaction | $(ratio "$(field "$gol" 11)" "$(field "$ossl" 11)") | $(ratio "$(field "$osrv" 11)" "$(field "$ossl" 11)") | $(ratio "$(field "$gosrv" 11)" "$(field "$ossl" 11)") |"
+	echo
+	echo "The Go libpq's own costs, outside any connection: loading libpq_gotls.so (the Go runtime starts)" \
+		"$load_ms ms, its first call $first_call_ms ms; one call from C (gotls_pending on a session)" \
+		"$call_ns ns, of which the crossing into Go alone $crossing_ns ns."
 	echo
 	echo "Extra memory of a TLS backend over a plain one (target ≤ 1 MB): OpenSSL server" \
 		"RSS $(diff_kb "$(field "$ossl" 8)" "$(field "$plain" 8)") kB, Pss $(diff_kb "$(field "$ossl" 9)" "$(field "$plain" 9)") kB;" \
