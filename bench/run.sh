@@ -228,7 +228,7 @@ cp "$work/rows" "$out/results.dat"
 
 if command -v gnuplot >/dev/null; then
 	XDG_CACHE_HOME="$work" gnuplot <<PLOT  # fontconfig wants a writable cache
-set terminal pngcairo size 1600,420 font ",10"
+set terminal pngcairo size 1600,520 font ",10"
 set output "$out/chart.png"
 set datafile separator "|"
 set style data histograms
@@ -236,6 +236,7 @@ set style fill solid 0.8 border -1
 set boxwidth 0.8
 set multiplot layout 1,4 title "Go's crypto/tls vs OpenSSL, server and client (loopback)"
 set xtics rotate by -30
+set bmargin 10
 set yrange [0:*]
 set title "connections/s (higher is better)"
 plot "$out/results.dat" using 2:xtic(1) notitle lc rgb "#4477aa"
