@@ -49,6 +49,12 @@ gotls_make_thread_key(void)
 		gotls_thread_key = (pthread_key_t) -1;
 }
 
+static int
+gotls_live_threads_now(void)
+{
+	return atomic_load(&gotls_live_threads);
+}
+
 struct gotls_thread_news
 {
 	int			pass_due;		// go through the scheduler now
@@ -95,6 +101,13 @@ import (
 // doubled the client's context switches under pgbench -S -c 8 -j 2.
 const minProcs = 8
 
+// maxProcs is the most Ps the library grows to for its calling threads.
+// The garbage collector gives a quarter of the Ps a dedicated worker
+// thread while it marks: beyond 64 Ps that is a crowd of threads on a
+// machine of a few cores, and more threads than that contend for Ps
+// again (sysmon takes them back from threads in C).
+const maxProcs = 64
+
 // userProcs is set when the user chose GOMAXPROCS: their choice stands.
 var userProcs = os.Getenv("GOMAXPROCS") != ""
 
@@ -119,19 +132,22 @@ func checkIn() {
 	}
 }
 
+// liveThreads is how many calling threads have not exited.
+func liveThreads() int { return int(C.gotls_live_threads_now()) }
+
 var procsMu sync.Mutex
 
 // ensureSpareProcs keeps a P idle beyond one for each calling thread, so
-// that threads in C never hold every P. It doubles, so that a program
-// starting many threads changes GOMAXPROCS (a stop of the world) only a
-// few times; it never shrinks.
+// that threads in C never hold every P, up to maxProcs. It doubles, so
+// that a program starting many threads changes GOMAXPROCS (a stop of the
+// world) only a few times; it never shrinks.
 func ensureSpareProcs(threads int) {
 	if userProcs {
 		return
 	}
 	procsMu.Lock()
 	defer procsMu.Unlock()
-	if have := runtime.GOMAXPROCS(0); threads+1 > have {
-		runtime.GOMAXPROCS(max(2*threads, have))
+	if have := runtime.GOMAXPROCS(0); threads+1 > have && have < maxProcs {
+		runtime.GOMAXPROCS(min(2*threads, maxProcs))
 	}
 }
