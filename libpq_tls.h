@@ -29,6 +29,13 @@
  * Go runtime does not survive fork(): a child of a process that has loaded
  * the library must not call into it.  Load it lazily (dlopen), after any
  * fork the program does before its first TLS connection.
+ *
+ * Copyright (c) 2026, pg-gotls contributors
+ * Distributed under the PostgreSQL Licence (see pg-gotls's LICENSE).
+ *
+ * IDENTIFICATION
+ *	  src/interfaces/libpq/libpq_tls.h, src/backend/libpq/libpq_tls.h
+ *	  (copied from pg-gotls's libpq_tls.h)
  */
 #ifndef LIBPQ_TLS_H
 #define LIBPQ_TLS_H

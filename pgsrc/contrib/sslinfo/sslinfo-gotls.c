@@ -10,6 +10,12 @@
  * values in OpenSSL's wording.  The other sslinfo functions use only the generic
  * be_tls_* interface and are shared.
  *
+ * Copyright (c) 2026, pg-gotls contributors
+ * Distributed under the PostgreSQL Licence (see pg-gotls's LICENSE).
+ *
+ * IDENTIFICATION
+ *	  contrib/sslinfo/sslinfo-gotls.c
+ *
  *-------------------------------------------------------------------------
  */
 

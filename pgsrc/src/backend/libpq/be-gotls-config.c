@@ -19,6 +19,12 @@
  * with ssl_passphrase_command, under the OpenSSL backend's rules for
  * reloads; the child gets it by inheritance, and it is wiped afterwards.
  *
+ * Copyright (c) 2026, pg-gotls contributors
+ * Distributed under the PostgreSQL Licence (see pg-gotls's LICENSE).
+ *
+ * IDENTIFICATION
+ *	  src/backend/libpq/be-gotls-config.c
+ *
  *-------------------------------------------------------------------------
  */
 

@@ -23,6 +23,12 @@
  * library reads the environment the process started with.)
  * See docs/process-model.md.
  *
+ * Copyright (c) 2026, pg-gotls contributors
+ * Distributed under the PostgreSQL Licence (see pg-gotls's LICENSE).
+ *
+ * IDENTIFICATION
+ *	  src/backend/libpq/be-gotls-loader.c
+ *
  *-------------------------------------------------------------------------
  */
 

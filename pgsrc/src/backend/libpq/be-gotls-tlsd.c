@@ -23,6 +23,12 @@
  * server and the other backends go on, with no crash recovery: no shared
  * memory was touched.
  *
+ * Copyright (c) 2026, pg-gotls contributors
+ * Distributed under the PostgreSQL Licence (see pg-gotls's LICENSE).
+ *
+ * IDENTIFICATION
+ *	  src/backend/libpq/be-gotls-tlsd.c
+ *
  *-------------------------------------------------------------------------
  */
 

@@ -16,6 +16,12 @@
  *	be-secure-gotls.c	the be_tls_* functions: a backend hands the client's
  *						socket to pg_tlsd and continues on plaintext
  *
+ * Copyright (c) 2026, pg-gotls contributors
+ * Distributed under the PostgreSQL Licence (see pg-gotls's LICENSE).
+ *
+ * IDENTIFICATION
+ *	  src/backend/libpq/be-gotls.h
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef BE_GOTLS_H

@@ -20,6 +20,12 @@
  *
  * No Go code runs in the backend and the private key is not in it.
  *
+ * Copyright (c) 2026, pg-gotls contributors
+ * Distributed under the PostgreSQL Licence (see pg-gotls's LICENSE).
+ *
+ * IDENTIFICATION
+ *	  src/backend/libpq/be-secure-gotls.c
+ *
  *-------------------------------------------------------------------------
  */
 

@@ -12,6 +12,12 @@
  * TLS connection attempt, and a process that forked after that refuses to
  * use it instead of hanging.
  *
+ * Copyright (c) 2026, pg-gotls contributors
+ * Distributed under the PostgreSQL Licence (see pg-gotls's LICENSE).
+ *
+ * IDENTIFICATION
+ *	  src/interfaces/libpq/fe-gotls-loader.c
+ *
  *-------------------------------------------------------------------------
  */
 

@@ -3,6 +3,12 @@
  * fe-gotls-loader.h
  *	  Run-time loading of pg-gotls's Go TLS library for libpq
  *
+ * Copyright (c) 2026, pg-gotls contributors
+ * Distributed under the PostgreSQL Licence (see pg-gotls's LICENSE).
+ *
+ * IDENTIFICATION
+ *	  src/interfaces/libpq/fe-gotls-loader.h
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef FE_GOTLS_LOADER_H

@@ -16,6 +16,12 @@
  * SIGPIPE, EINTR and deferred write-failure reporting as for any other
  * connection.
  *
+ * Copyright (c) 2026, pg-gotls contributors
+ * Distributed under the PostgreSQL Licence (see pg-gotls's LICENSE).
+ *
+ * IDENTIFICATION
+ *	  src/interfaces/libpq/fe-secure-gotls.c
+ *
  *-------------------------------------------------------------------------
  */
 

@@ -1,4 +1,7 @@
 
+# Copyright (c) 2026, pg-gotls contributors
+# Distributed under the PostgreSQL Licence (see pg-gotls's LICENSE).
+
 # pg-gotls: the SSL test suite's library module for Go's crypto/tls.
 
 =pod
