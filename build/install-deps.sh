@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
 	bison flex gcc make perl pkg-config
 	libreadline-dev zlib1g-dev libicu-dev
+	liblz4-dev libzstd-dev libxml2-dev libxslt1-dev uuid-dev
+	                            # what Debian's postgresql-18 is built with
 	libssl-dev openssl          # the OpenSSL reference build and test certificates
 	autoconf2.69                # regenerating configure from configure.ac
 	meson ninja-build           # the meson variant of the build
