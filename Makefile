@@ -154,7 +154,7 @@ check-go: $(STAMP)/deps
 # there as a seed once fixed (docs/fuzzing.md).
 FUZZTIME ?= 1m
 FUZZPARALLEL ?= $(JOBS)
-FUZZ_PKGS := ./tls ./tlsd
+FUZZ_PKGS := ./tls ./tls/record ./tlsd
 fuzz: $(STAMP)/deps
 	@set -e; for pkg in $(FUZZ_PKGS); do \
 		targets=$$($(GO) test -list '^Fuzz' $$pkg); \
