@@ -23,6 +23,9 @@ func NewClient(o ClientOptions, t Transport) (*Session, error) {
 	}
 	s := newSession(t, func(p *pipe) *tls.Conn { return tls.Client(p, cfg) })
 	s.client = st
+	if s.secrets = newSecrets(cfg.KeyLogWriter); s.secrets != nil {
+		cfg.KeyLogWriter = s.secrets
+	}
 	return s, nil
 }
 

@@ -2,7 +2,6 @@ package pgtls
 
 import (
 	"bytes"
-	"crypto/tls"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -62,7 +61,8 @@ func TestFaultInjection(t *testing.T) {
 	const seeds = 300
 	const size = 256 << 10
 	for seed := range uint64(seeds) {
-		version := []uint16{tls.VersionTLS12, tls.VersionTLS13}[seed%2]
+		path := dataPaths[seed%uint64(len(dataPaths))]
+		version := path.version
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			t.Parallel()
 			rng := rand.New(rand.NewPCG(seed, 0x5eed))
@@ -79,9 +79,11 @@ func TestFaultInjection(t *testing.T) {
 				ft = &faultTransport{inner: tr, rng: rng}
 				return ft
 			})
+			path.apply(c.s)
 			if err := c.handshake(); err != nil {
 				t.Fatalf("seed %d: handshake: %v", seed, err)
 			}
+			path.check(t, c.s)
 			if p, _ := c.s.Attribute("protocol"); p != versionNames[version] {
 				t.Fatalf("seed %d: negotiated %s, want %s", seed, p, versionNames[version])
 			}

@@ -409,6 +409,37 @@ func echo(c *tls.Conn) error {
 // ---------------------------------------------------------------------
 // The client side: a Session driven non-blockingly, as libpq drives it
 
+// dataPath is one way a session's application data travels: TLS 1.2 and
+// TLS 1.3 on crypto/tls's record layer (TLS 1.2 always, TLS 1.3 in FIPS
+// mode), and TLS 1.3 on tls/record (takeover.go).
+type dataPath struct {
+	name        string
+	version     uint16
+	recordLayer bool
+}
+
+var dataPaths = []dataPath{
+	{"TLS1.2", tls.VersionTLS12, false},
+	{"TLS1.3/crypto-tls", tls.VersionTLS13, false},
+	{"TLS1.3/record-layer", tls.VersionTLS13, true},
+}
+
+// apply keeps s, before its handshake, on crypto/tls's record layer
+// unless p is tls/record's.
+func (p dataPath) apply(s *Session) {
+	if !p.recordLayer {
+		s.secrets = nil
+	}
+}
+
+// check fails the test unless s, its handshake done, is on p's path.
+func (p dataPath) check(t testing.TB, s *Session) {
+	t.Helper()
+	if (s.rec != nil) != p.recordLayer {
+		t.Fatalf("data path: record layer %v, want %v", s.rec != nil, p.recordLayer)
+	}
+}
+
 type testClient struct {
 	fd       int
 	s        *Session

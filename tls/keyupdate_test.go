@@ -2,8 +2,8 @@ package pgtls
 
 // A peer that asks for key updates and never reads the replies: the
 // replies must not pile up without limit on either side (issue 9, item
-// 3). The hostile peer is crypto/tls for the handshake and test/rawtls
-// for the KeyUpdate records, which crypto/tls cannot send.
+// 3). The hostile peer is crypto/tls for the handshake and tls/record
+// after it, for the KeyUpdate records crypto/tls cannot send.
 
 import (
 	"crypto/tls"
@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pg-gotls/pg-gotls/test/rawtls"
+	"github.com/pg-gotls/pg-gotls/tls/record"
 )
 
 // keyUpdateRounds is how long the hostile peer goes on: each round is 15
@@ -23,16 +23,19 @@ const keyUpdateRounds = 4000
 // floodKeyUpdates sends the rounds on raw, then closes it. It stops early
 // once the session under test stops reading (the write fails when the
 // test's cleanup closes the connection).
-func floodKeyUpdates(w *rawtls.Writer, raw net.Conn) error {
+func floodKeyUpdates(l *record.Layer, raw net.Conn) error {
 	defer raw.Close()
+	var out []byte
 	for range keyUpdateRounds {
+		out = out[:0]
 		for range 15 {
-			if err := w.KeyUpdate(true); err != nil {
+			var err error
+			if out, err = l.UpdateKeys(out, true); err != nil {
 				return err
 			}
 		}
-		w.Data([]byte{0})
-		if err := w.Flush(); err != nil {
+		out, _ = l.Seal(out, []byte{0})
+		if _, err := raw.Write(out); err != nil {
 			return nil // the session under test gave up reading
 		}
 	}
@@ -56,15 +59,15 @@ func assertBoundedByUnsentReplies(t *testing.T, c *testClient) {
 
 func TestServerBoundsRepliesToAPeerThatNeverReads(t *testing.T) {
 	fd, conn := socketPair(t)
-	log := &rawtls.KeyLog{}
+	secrets := &record.Secrets{}
 	ccfg := goClientConfig(t)
-	ccfg.MinVersion, ccfg.KeyLogWriter = tls.VersionTLS13, log
+	ccfg.MinVersion, ccfg.KeyLogWriter = tls.VersionTLS13, secrets
 	goClient(t, conn, ccfg, func(c *tls.Conn) error {
-		w, err := rawtls.Take(c, conn, log, true)
+		peer, err := record.Takeover(c.ConnectionState(), secrets, true, nil)
 		if err != nil {
 			return err
 		}
-		return floodKeyUpdates(w, conn)
+		return floodKeyUpdates(peer, conn)
 	})
 	s := newServerSession(t, fd, loadServerConfig(t, serverOptions(t)))
 	if err := s.handshake(); err != nil {
@@ -75,16 +78,16 @@ func TestServerBoundsRepliesToAPeerThatNeverReads(t *testing.T) {
 
 func TestClientBoundsRepliesToAPeerThatNeverReads(t *testing.T) {
 	fd, conn := socketPair(t)
-	log := &rawtls.KeyLog{}
+	secrets := &record.Secrets{}
 	scfg := serverConfig(t)
-	scfg.MinVersion, scfg.KeyLogWriter = tls.VersionTLS13, log
+	scfg.MinVersion, scfg.KeyLogWriter = tls.VersionTLS13, secrets
 	scfg.SessionTicketsDisabled = true // a ticket would take sequence number 0
 	serveTLS(t, conn, scfg, func(c *tls.Conn) error {
-		w, err := rawtls.Take(c, conn, log, false)
+		peer, err := record.Takeover(c.ConnectionState(), secrets, false, nil)
 		if err != nil {
 			return err
 		}
-		return floodKeyUpdates(w, conn)
+		return floodKeyUpdates(peer, conn)
 	})
 	c := newClient(t, fd, ClientOptions{SSLMode: "require"}, nil)
 	if err := c.handshake(); err != nil {

@@ -4,6 +4,8 @@ import (
 	"io"
 	"net"
 	"time"
+
+	"github.com/pg-gotls/pg-gotls/tls/record"
 )
 
 // pipe is the net.Conn that crypto/tls runs over. It never touches a
@@ -26,6 +28,11 @@ type pipe struct {
 	outStart int    // out[outStart:] is still unsent
 
 	in []byte // ciphertext received during the handshake, not yet consumed
+
+	// boundary keeps crypto/tls from reading past the record it is on
+	// during the handshake: what it leaves in `in` when the handshake
+	// ends is the record layer's (takeover.go).
+	boundary record.Boundary
 
 	handshaking bool
 	need        chan struct{}  // goroutine to pump: blocked in Read, send input
@@ -73,7 +80,11 @@ func (p *pipe) Read(b []byte) (int, error) {
 		}
 		p.in = chunk.data
 	}
+	if p.handshaking {
+		b = b[:p.boundary.Limit(len(b))]
+	}
 	n := copy(b, p.in)
+	p.boundary.Consume(p.in[:n])
 	p.in = p.in[n:]
 	return n, nil
 }

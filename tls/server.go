@@ -3,7 +3,10 @@ package pgtls
 import (
 	"crypto/tls"
 	"errors"
+	"io"
 	"time"
+
+	"github.com/pg-gotls/pg-gotls/tls/record"
 )
 
 // NewServer prepares a server Session over t, for a client that sent
@@ -17,9 +20,37 @@ func NewServer(cfg *ServerConfig, t Transport) (*Session, error) {
 	if cfg == nil {
 		return nil, &Error{Kind: KindConfig, Message: "SSL context not set up"}
 	}
-	s := newSession(t, func(p *pipe) *tls.Conn { return tls.Server(p, cfg.tls) })
+	var secrets *record.Secrets
+	tcfg := cfg.tls
+	// The record layer can take over only at write sequence 0: no
+	// session tickets may have gone out under the application keys.
+	if tcfg.SessionTicketsDisabled {
+		if secrets = newSecrets(nil); secrets != nil {
+			tcfg = withKeyLog(tcfg, secrets)
+		}
+	}
+	s := newSession(t, func(p *pipe) *tls.Conn { return tls.Server(p, tcfg) })
 	s.server = &serverState{cfg: cfg}
+	s.secrets = secrets
 	return s, nil
+}
+
+// withKeyLog returns a copy of cfg, and of any configuration its
+// GetConfigForClient picks, that logs this session's secrets to w.
+func withKeyLog(cfg *tls.Config, w io.Writer) *tls.Config {
+	own := cfg.Clone()
+	own.KeyLogWriter = w
+	if pick := cfg.GetConfigForClient; pick != nil {
+		own.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+			alt, err := pick(h)
+			if alt != nil {
+				alt = alt.Clone()
+				alt.KeyLogWriter = w
+			}
+			return alt, err
+		}
+	}
+	return own
 }
 
 // serverState is what a server session learns in its handshake.

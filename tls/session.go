@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+
+	"github.com/pg-gotls/pg-gotls/tls/record"
 )
 
 // maxWriteChunk bounds how much plaintext one Write encrypts, and so how
@@ -43,6 +45,9 @@ type Session struct {
 	pipe   *pipe
 	client *clientState // nil for a server session
 	server *serverState // nil for a client session
+
+	secrets *record.Secrets // captures the traffic secrets while the handshake runs
+	rec     *record.Layer   // the data path of a TLS 1.3 session (takeover.go)
 
 	hs            *handshake // non-nil while the handshake goroutine runs
 	handshakeDone bool
@@ -178,8 +183,13 @@ func (s *Session) finishHandshake() error {
 		_ = s.flush()
 		return e
 	}
+	if err := s.takeOver(); err != nil {
+		return s.fail(err)
+	}
 	s.handshakeDone = true
-	s.scratch = make([]byte, 16*1024+256)
+	if s.rec == nil {
+		s.scratch = make([]byte, 16*1024+256)
+	}
 	return nil
 }
 
@@ -239,6 +249,9 @@ func (s *Session) Read(b []byte) (int, error) {
 			return 0, err
 		}
 	}
+	if s.rec != nil {
+		return s.readRecords(b)
+	}
 	n, err := s.conn.Read(b)
 	if ferr := s.checkUnsent(); ferr != nil && n == 0 {
 		return 0, ferr
@@ -281,6 +294,9 @@ func (s *Session) checkUnsent() *Error {
 func (s *Session) Pending() int {
 	if !s.handshakeDone || s.err != nil {
 		return len(s.plain)
+	}
+	if s.rec != nil {
+		return s.pendingRecords()
 	}
 	s.pipe.offline = true
 	defer func() { s.pipe.offline = false }()
@@ -329,7 +345,13 @@ func (s *Session) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	n := min(len(b), maxWriteChunk)
-	if _, err := s.conn.Write(b[:n]); err != nil {
+	if s.rec != nil {
+		out, err := s.rec.Seal(s.pipe.out, b[:n])
+		if err != nil {
+			return 0, s.fail(err)
+		}
+		s.pipe.out = out
+	} else if _, err := s.conn.Write(b[:n]); err != nil {
 		return 0, s.fail(err)
 	}
 	if err := s.flush(); err != nil {
@@ -351,7 +373,11 @@ func (s *Session) Close() {
 	}
 	s.hs = nil
 	if s.handshakeDone && s.err == nil {
-		_ = s.conn.CloseWrite()
+		if s.rec != nil {
+			s.pipe.out = s.rec.CloseNotify(s.pipe.out)
+		} else {
+			_ = s.conn.CloseWrite()
+		}
 		_ = s.flush()
 	}
 	if s.client != nil && s.client.keyLog != nil {

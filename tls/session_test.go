@@ -34,8 +34,9 @@ func TestEcho(t *testing.T) {
 	t.Parallel()
 	const size = 4 << 20
 	for _, network := range []string{"unix", "tcp"} {
-		for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
-			t.Run(network+"/"+versionNames[version], func(t *testing.T) {
+		for _, path := range dataPaths {
+			version := path.version
+			t.Run(network+"/"+path.name, func(t *testing.T) {
 				t.Parallel()
 				fd, conn := connPair(t, network)
 				cfg := serverConfig(t)
@@ -46,9 +47,11 @@ func TestEcho(t *testing.T) {
 					return echo(c)
 				})
 				c := newClient(t, fd, ClientOptions{Host: "localhost", SSLMode: "require", SSLSNI: true}, nil)
+				path.apply(c.s)
 				if err := c.handshake(); err != nil {
 					t.Fatalf("handshake: %v", err)
 				}
+				path.check(t, c.s)
 				if err := c.s.Handshake(); err != nil {
 					t.Errorf("Handshake after the handshake: %v", err)
 				}
@@ -91,20 +94,21 @@ func firstDiff(a, b []byte) int {
 // interrupted call encrypted, and the server receives every byte once.
 func TestWriteRetryContract(t *testing.T) {
 	t.Parallel()
-	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+	for _, path := range dataPaths {
 		for _, size := range []int{1, 1000, 16 << 10, maxWriteChunk, 1 << 20} {
 			for _, retry := range []string{"same", "longer"} {
-				name := fmt.Sprintf("%s/size=%d/retry=%s", versionNames[version], size, retry)
+				name := fmt.Sprintf("%s/size=%d/retry=%s", path.name, size, retry)
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
-					testWriteRetry(t, version, size, retry)
+					testWriteRetry(t, path, size, retry)
 				})
 			}
 		}
 	}
 }
 
-func testWriteRetry(t *testing.T, version uint16, size int, retry string) {
+func testWriteRetry(t *testing.T, path dataPath, size int, retry string) {
+	version := path.version
 	fd, conn := socketPair(t)
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 4096); err != nil {
 		t.Fatal(err)
@@ -150,9 +154,11 @@ func testWriteRetry(t *testing.T, version uint16, size int, retry string) {
 		return nil
 	})
 	c := newClient(t, fd, ClientOptions{SSLMode: "require"}, nil)
+	path.apply(c.s)
 	if err := c.handshake(); err != nil {
 		t.Fatalf("handshake: %v", err)
 	}
+	path.check(t, c.s)
 	// In TLS 1.3 the client is done before the server has read its
 	// Finished. Until the server has, it may still take bytes off the
 	// socket, and a full socket could drain by itself before the retry
@@ -304,8 +310,9 @@ func TestWriteRetryFewerBytes(t *testing.T) {
 func TestPending(t *testing.T) {
 	t.Parallel()
 	const small, count = 10, 10
-	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
-		t.Run(versionNames[version], func(t *testing.T) {
+	for _, path := range dataPaths {
+		version := path.version
+		t.Run(path.name, func(t *testing.T) {
 			t.Parallel()
 			fd, conn := socketPair(t)
 			payload := randomBytes(t, 16384+small*count)
@@ -343,6 +350,7 @@ func TestPending(t *testing.T) {
 				counter = &countingTransport{inner: tr}
 				return counter
 			})
+			path.apply(c.s)
 			if p := c.s.Pending(); p != 0 {
 				t.Errorf("Pending before the handshake = %d", p)
 			}

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pg-gotls/pg-gotls/test/rawtls"
+	"github.com/pg-gotls/pg-gotls/tls/record"
 )
 
 // residentKB is a process's VmRSS.
@@ -115,30 +115,35 @@ const floodRounds = 100000
 func keyUpdateFlood(t *testing.T, f *fixture, stallAfter time.Duration, onStalled func()) int {
 	t.Helper()
 	raw := biSSLRequest(t, f.srv.port)
-	log := &rawtls.KeyLog{}
+	secrets := &record.Secrets{}
 	c := tls.Client(raw, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS13,
-		KeyLogWriter: log, NextProtos: []string{"postgresql"}})
+		KeyLogWriter: secrets, NextProtos: []string{"postgresql"}})
 	must(t, c.Handshake())
-	w, err := rawtls.Take(c, raw, log, true)
+	l, err := record.Takeover(c.ConnectionState(), secrets, true, nil)
 	must(t, err)
 
 	startup := []byte{0, 0, 0, 0, 0, 3, 0, 0}
 	startup = append(startup, "user\x00postgres\x00database\x00postgres\x00\x00"...)
 	binary.BigEndian.PutUint32(startup, uint32(len(startup)))
-	w.Data(startup)
-	must(t, w.Flush())
+	out, err := l.Seal(nil, startup)
+	must(t, err)
+	_, err = raw.Write(out)
+	must(t, err)
 	flush := []byte{'H', 0, 0, 0, 4}
 	for round := range floodRounds {
+		out = out[:0]
 		for range 15 {
-			must(t, w.KeyUpdate(true))
+			out, err = l.UpdateKeys(out, true)
+			must(t, err)
 		}
-		w.Data(flush)
+		out, err = l.Seal(out, flush)
+		must(t, err)
 		// A server that stops reading leaves us blocked: past this
 		// deadline the flood has stalled, which is the OpenSSL server's
 		// defence (only measured, not asserted). For the Go server a
 		// stall is a failure; the deadline turns it into one.
 		_ = raw.SetWriteDeadline(time.Now().Add(stallAfter))
-		if err := w.Flush(); err != nil {
+		if _, err := raw.Write(out); err != nil {
 			t.Logf("flood round %d: %v", round, err)
 			if os.IsTimeout(err) && onStalled != nil {
 				onStalled()
