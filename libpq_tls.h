@@ -152,6 +152,32 @@ extern ssize_t gotls_read(gotls_session s, void *buf, size_t len);
 extern ssize_t gotls_pending(gotls_session s);
 
 /*
+ * What a session holds that gotls_read returns without the socket, in the
+ * library's memory, for the caller to read between calls instead of
+ * calling gotls_pending (a call into Go costs more than the answer).  The
+ * library updates it before every call on the session returns; it stays
+ * valid until gotls_close.
+ */
+typedef struct gotls_buffered
+{
+	/*
+	 * Non-zero when plaintext is what gotls_pending would return: no
+	 * complete record waits to be decrypted.  When zero, call gotls_pending.
+	 */
+	int			exact;
+	size_t		plaintext;		/* decrypted bytes not yet returned */
+} gotls_buffered;
+
+/* const gotls_buffered, spelled so that cgo declares the same prototype. */
+typedef const gotls_buffered gotls_cbuffered;
+
+/*
+ * gotls_buffered_state returns the session's gotls_buffered, or NULL for
+ * an invalid handle.
+ */
+extern gotls_cbuffered *gotls_buffered_state(gotls_session s);
+
+/*
  * gotls_write encrypts and sends bytes from buf.  A count is returned only
  * once the bytes' ciphertext is entirely on the wire.  When it returns 0,
  * part of buf may already be encrypted: the next call must pass the same

@@ -40,5 +40,5 @@ func gotls_client_new(opts *C.gotls_client_options_c, readFn C.gotls_read_fn, wr
 		copyOut(err.Error(), errbuf, errlen)
 		return 0
 	}
-	return newHandle(&session{s: s, transport: t})
+	return newHandle(&session{s: s, transport: t, buffered: newBuffered()})
 }

@@ -15,6 +15,7 @@ import (
 type session struct {
 	s         *pgtls.Session
 	transport *callbackTransport
+	buffered  *C.gotls_buffered // see buffered.go
 }
 
 func newHandle(s *session) C.gotls_session { return C.gotls_session(cgo.NewHandle(s)) }

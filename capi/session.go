@@ -30,7 +30,9 @@ func gotls_handshake(h C.gotls_session) C.int {
 	if s == nil {
 		return C.GOTLS_ERROR
 	}
-	return status(s.s.Handshake())
+	err := s.s.Handshake()
+	s.publish()
+	return status(err)
 }
 
 //export gotls_read
@@ -44,6 +46,7 @@ func gotls_read(h C.gotls_session, buf unsafe.Pointer, n C.size_t) C.ssize_t {
 		return 0
 	}
 	got, err := s.s.Read(unsafe.Slice((*byte)(buf), int(n)))
+	s.publish()
 	switch status(err) {
 	case C.GOTLS_OK:
 		return C.ssize_t(got)
@@ -60,7 +63,9 @@ func gotls_pending(h C.gotls_session) C.ssize_t {
 		return 0
 	}
 	checkIn()
-	return C.ssize_t(s.s.Pending())
+	n := s.s.Pending()
+	s.publish()
+	return C.ssize_t(n)
 }
 
 //export gotls_write
@@ -74,6 +79,7 @@ func gotls_write(h C.gotls_session, buf *C.gotls_cchar, n C.size_t) C.ssize_t {
 		return 0
 	}
 	sent, err := s.s.Write(unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(n)))
+	s.publish()
 	switch status(err) {
 	case C.GOTLS_OK:
 		return C.ssize_t(sent)
@@ -130,4 +136,7 @@ func gotls_close(h C.gotls_session) {
 	}
 	s.s.Close()
 	deleteHandle(h)
+	if s.buffered != nil {
+		s.freeBuffered()
+	}
 }

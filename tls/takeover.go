@@ -92,3 +92,15 @@ func (s *Session) pendingRecords() int {
 	}
 	return n
 }
+
+// Buffered reports how many decrypted bytes Read returns without reading
+// the Transport, and whether that is exactly what Pending would say (no
+// complete record waits to be decrypted). It never decrypts, so a caller
+// can ask it after every call and skip Pending when exact.
+func (s *Session) Buffered() (plaintext int, exact bool) {
+	if s.rec == nil || s.err != nil {
+		return len(s.plain), false
+	}
+	n, waiting := s.rec.Ready()
+	return n, !waiting
+}

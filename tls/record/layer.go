@@ -166,6 +166,13 @@ func (l *Layer) completeRecord() bool {
 	return avail >= headerLen+n || n > maxCiphertext // an oversized one fails at once
 }
 
+// Ready reports how much plaintext Read returns without more input, and
+// whether a complete record waits to be decrypted (then Pending may find
+// more).
+func (l *Layer) Ready() (plaintext int, recordWaiting bool) {
+	return l.pEnd - l.pStart, l.completeRecord()
+}
+
 // Read copies plaintext into b. It returns ErrNeedInput when no complete
 // record is buffered, io.EOF after the peer's close_notify, and any other
 // error for good.

@@ -182,6 +182,7 @@ load_locked(char *errbuf, size_t errlen)
 		!resolve(h, "gotls_handshake", (void **) &lib.handshake, errbuf, errlen) ||
 		!resolve(h, "gotls_read", (void **) &lib.read, errbuf, errlen) ||
 		!resolve(h, "gotls_pending", (void **) &lib.pending, errbuf, errlen) ||
+		!resolve(h, "gotls_buffered_state", (void **) &lib.buffered_state, errbuf, errlen) ||
 		!resolve(h, "gotls_write", (void **) &lib.write, errbuf, errlen) ||
 		!resolve(h, "gotls_last_error", (void **) &lib.last_error, errbuf, errlen) ||
 		!resolve(h, "gotls_attribute", (void **) &lib.attribute, errbuf, errlen) ||

@@ -31,6 +31,7 @@ typedef struct GoTLSLibrary
 	int			(*handshake) (gotls_session s);
 	ssize_t		(*read) (gotls_session s, void *buf, size_t len);
 	ssize_t		(*pending) (gotls_session s);
+	gotls_cbuffered *(*buffered_state) (gotls_session s);
 	ssize_t		(*write) (gotls_session s, gotls_cchar *buf, size_t len);
 	int			(*last_error) (gotls_session s, int *errno_out,
 							   char *buf, size_t len);

@@ -76,6 +76,8 @@ static const char *const gotls_attribute_names[] = {
 typedef struct GoTLSConn
 {
 	gotls_session session;
+	gotls_cbuffered *buffered;	/* what the session holds; see
+								 * pgtls_bytes_pending */
 	char		attributes[GOTLS_NUM_ATTRIBUTES][GOTLS_ATTRIBUTE_LEN];
 } GoTLSConn;
 
@@ -223,6 +225,7 @@ start_session(PGconn *conn)
 		return false;
 	}
 
+	gc->buffered = lib->buffered_state(gc->session);
 	conn->gotls = gc;
 	conn->ssl_in_use = true;
 	return true;
@@ -370,6 +373,14 @@ pgtls_bytes_pending(PGconn *conn)
 	 */
 	if (lib == NULL || gc == NULL)
 		return 0;
+
+	/*
+	 * libpq asks after every read that returned data: the library keeps the
+	 * answer where it can be read without a call into Go, unless a
+	 * complete record still waits to be decrypted.
+	 */
+	if (gc->buffered != NULL && gc->buffered->exact)
+		return (ssize_t) gc->buffered->plaintext;
 	return lib->pending(gc->session);
 }
 
