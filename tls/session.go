@@ -364,15 +364,21 @@ func (s *Session) Write(b []byte) (int, error) {
 }
 
 // Close ends the session: it sends close_notify if the connection is
-// healthy and the socket takes it without waiting, and stops the handshake
-// goroutine if one is running. The Transport is not used afterwards.
+// healthy, or ended by the peer's close_notify, and the socket takes it
+// without waiting; and stops the handshake goroutine if one is running.
+// The Transport is not used afterwards.
+//
+// Answering the peer's close_notify is what OpenSSL's SSL_shutdown does,
+// and libpq relies on it: a cancel request's connection ends with the
+// server's close_notify, and PQcancelPoll reports success only if closing
+// left errno at 0, which the answer's successful write does.
 func (s *Session) Close() {
 	if s.hs != nil && !s.hs.finished {
 		s.pipe.feed <- feedChunk{err: errors.New("pgtls: session closed")}
 		<-s.hs.done
 	}
 	s.hs = nil
-	if s.handshakeDone && s.err == nil {
+	if s.handshakeDone && (s.err == nil || s.err.Kind == KindClosed) {
 		if s.rec != nil {
 			s.pipe.out = s.rec.CloseNotify(s.pipe.out)
 		} else {

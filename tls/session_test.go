@@ -554,3 +554,52 @@ func TestReadKeepsInterruptedWrite(t *testing.T) {
 		t.Fatalf("server: %v", err)
 	}
 }
+
+// TestCloseAnswersThePeersCloseNotify: after the peer's close_notify, Close
+// sends ours, as OpenSSL's SSL_shutdown does. libpq depends on it: a
+// cancel request's connection ends with the server's close_notify, and
+// PQcancelPoll takes the cancel as done only if closing the connection
+// left errno at 0, which the successful write of the answer does.
+func TestCloseAnswersThePeersCloseNotify(t *testing.T) {
+	t.Parallel()
+	for _, path := range dataPaths {
+		t.Run(path.name, func(t *testing.T) {
+			t.Parallel()
+			fd, conn := socketPair(t)
+			cfg := serverConfig(t)
+			cfg.MinVersion, cfg.MaxVersion = path.version, path.version
+			srv := serveTLS(t, conn, cfg, func(c *tls.Conn) error {
+				if err := c.CloseWrite(); err != nil {
+					return err
+				}
+				// crypto/tls reports close_notify and a bare end of stream
+				// alike; the raw bytes tell them apart: one record (an
+				// encrypted alert) before the client shuts its socket.
+				raw, err := io.ReadAll(c.NetConn())
+				if err != nil {
+					return err
+				}
+				if len(raw) < 5 || len(raw) != 5+int(raw[3])<<8+int(raw[4]) {
+					return fmt.Errorf("after our close_notify the client sent %d bytes, want one record", len(raw))
+				}
+				return nil
+			})
+			c := newClient(t, fd, ClientOptions{SSLMode: "require"}, nil)
+			path.apply(c.s)
+			if err := c.handshake(); err != nil {
+				t.Fatal(err)
+			}
+			path.check(t, c.s)
+			if _, err := c.readUntilError(); asError(t, err).Kind != KindClosed {
+				t.Fatalf("read ended with %v, want the peer's close_notify", err)
+			}
+			c.s.Close()
+			if err := unix.Shutdown(fd, unix.SHUT_WR); err != nil {
+				t.Fatal(err)
+			}
+			if err := srv.wait(t); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
