@@ -104,7 +104,7 @@ func setVersions(cfg *tls.Config, o *ClientOptions) error {
 	if cfg.MaxVersion != 0 && cfg.MinVersion > cfg.MaxVersion {
 		return &Error{Kind: KindConfig, Message: "invalid SSL protocol version range"}
 	}
-	return nil
+	return checkFIPSClientVersions(cfg.MaxVersion, o.MaxProtocol)
 }
 
 // loadServerVerifier finds the root certificates the way libpq does. It
@@ -187,6 +187,9 @@ func loadClientCertificate(o *ClientOptions) (*tls.Certificate, error) {
 	}
 	if err := checkKeyMatches(chain[0], key); err != nil {
 		return nil, configError(fmt.Sprintf("certificate does not match private key file \"%s\"", keyFile), err)
+	}
+	if p := fipsKeyProblem(chain[0].PublicKey); p != "" {
+		return nil, &Error{Kind: KindConfig, Message: fmt.Sprintf("could not load certificate file \"%s\": %s", certFile, p)}
 	}
 	return cert, nil
 }

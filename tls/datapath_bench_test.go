@@ -50,7 +50,7 @@ func BenchmarkDataPath(b *testing.B) {
 
 // sessionPair returns a client and a server Session on path, connected
 // and past their handshakes.
-func sessionPair(b *testing.B, path dataPath) (client, server *Session) {
+func sessionPair(b testing.TB, path dataPath) (client, server *Session) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 	if err != nil {
 		b.Fatal(err)
@@ -77,7 +77,7 @@ func sessionPair(b *testing.B, path dataPath) (client, server *Session) {
 	return client, server
 }
 
-func handshakeStep(b *testing.B, s *Session) bool {
+func handshakeStep(b testing.TB, s *Session) bool {
 	err := s.Handshake()
 	if err != nil && err != ErrWantRead && err != ErrWantWrite {
 		b.Fatal(err)
@@ -85,13 +85,13 @@ func handshakeStep(b *testing.B, s *Session) bool {
 	return err == nil
 }
 
-func mustWrite(b *testing.B, s *Session, p []byte) {
+func mustWrite(b testing.TB, s *Session, p []byte) {
 	if n, err := s.Write(p); err != nil || n != len(p) {
 		b.Fatalf("write: %d, %v", n, err)
 	}
 }
 
-func mustRead(b *testing.B, s *Session, buf []byte, want int) {
+func mustRead(b testing.TB, s *Session, buf []byte, want int) {
 	for got := 0; got < want; {
 		n, err := s.Read(buf[:want-got])
 		if err != nil {

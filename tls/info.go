@@ -11,7 +11,8 @@ import (
 	"strconv"
 )
 
-// LibraryName is what PQsslAttribute(conn, "library") reports.
+// LibraryName is what PQsslAttribute(conn, "library") reports outside
+// FIPS 140-3 mode (see Library).
 const LibraryName = "Go crypto/tls"
 
 // LibraryVersion is the Go release the library was built with; crypto/tls
@@ -28,7 +29,7 @@ func (s *Session) Attribute(name string) (string, bool) {
 	cs := s.conn.ConnectionState()
 	switch name {
 	case "library":
-		return LibraryName, true
+		return Library(), true
 	case "library_version":
 		return LibraryVersion(), true
 	case "protocol":

@@ -37,6 +37,9 @@ func NewServerConfig(o ServerOptions) (*ServerConfig, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p := fipsKeyProblem(cert.Leaf.PublicKey); p != "" {
+		return nil, &Error{Kind: KindConfig, Message: fmt.Sprintf("could not load server certificate file \"%s\": %s", o.CertFile, p)}
+	}
 	settings, err := parseServerSettings(o)
 	if err != nil {
 		return nil, err
@@ -86,6 +89,9 @@ func parseServerSettings(o ServerOptions) (*serverSettings, error) {
 	}
 	if warning != "" {
 		st.warnings = append(st.warnings, warning)
+	}
+	if err := checkFIPSServerSettings(st, o.TLS13Ciphers); err != nil {
+		return nil, err
 	}
 	return st, nil
 }

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"crypto/fips140"
 	"fmt"
 	"log"
 	"net"
@@ -39,6 +40,9 @@ func main() {
 	}
 	logger := log.New(os.Stderr, fmt.Sprintf("pg_tlsd[%d]: ", os.Getpid()),
 		log.LstdFlags|log.Lmicroseconds|log.Lmsgprefix)
+	if mode := pgtls.FIPSMode(); mode != "" {
+		logger.Printf("running in %s (Go Cryptographic Module %s)", mode, fips140.Version())
+	}
 
 	control, err := inherited(controlFD, "control")
 	if err != nil {

@@ -63,6 +63,13 @@ func newFixture(t *testing.T) *fixture {
 // newFixtureOn starts the server of the installation at prefix.
 func newFixtureOn(t *testing.T, prefix string) *fixture {
 	t.Helper()
+	return newFixtureEnv(t, prefix, nil)
+}
+
+// newFixtureEnv starts the server of the installation at prefix with
+// extra environment variables.
+func newFixtureEnv(t *testing.T, prefix string, env []string) *fixture {
+	t.Helper()
 	dir := t.TempDir()
 	set, err := certs.NewSet(filepath.Join(dir, "certs"), certUser)
 	if err != nil {
@@ -83,7 +90,7 @@ hostssl all %[1]s 127.0.0.1/32 cert
 host all %[2]s 127.0.0.1/32 scram-sha-256
 host all all 127.0.0.1/32 trust
 `, certUser, scramUser)
-	f.srv = startServer(t, prefix, conf, hba)
+	f.srv = startServerEnv(t, prefix, conf, hba, env)
 	f.srv.sql(t, fmt.Sprintf("CREATE ROLE %s LOGIN; CREATE ROLE %s LOGIN PASSWORD '%s'", certUser, scramUser, scramPass))
 	return f
 }

@@ -37,8 +37,14 @@ func freePort(t *testing.T) int {
 
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
+	return runEnv(t, nil, name, args...)
+}
+
+// runEnv is run with extra environment variables.
+func runEnv(t *testing.T, env []string, name string, args ...string) string {
+	t.Helper()
 	cmd := exec.Command(name, args...)
-	cmd.Env = cleanEnv(nil)
+	cmd.Env = cleanEnv(env)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
@@ -50,6 +56,13 @@ func run(t *testing.T, name string, args ...string) string {
 // postgresql.conf and hba as pg_hba.conf.
 func startServer(t *testing.T, prefix, conf, hba string) *server {
 	t.Helper()
+	return startServerEnv(t, prefix, conf, hba, nil)
+}
+
+// startServerEnv is startServer with extra environment variables for the
+// server (and so for its TLS process).
+func startServerEnv(t *testing.T, prefix, conf, hba string, env []string) *server {
+	t.Helper()
 	dir := t.TempDir()
 	s := &server{prefix: prefix, dir: dir, data: filepath.Join(dir, "data"), port: freePort(t)}
 	run(t, s.bin("initdb"), "-D", s.data, "-U", "postgres", "-A", "trust", "--no-sync", "--no-instructions")
@@ -58,7 +71,7 @@ func startServer(t *testing.T, prefix, conf, hba string) *server {
 	if err := os.WriteFile(filepath.Join(s.data, "pg_hba.conf"), []byte(hba), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	run(t, s.bin("pg_ctl"), "-D", s.data, "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60", "start")
+	runEnv(t, env, s.bin("pg_ctl"), "-D", s.data, "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60", "start")
 	t.Cleanup(func() {
 		if s.stopped {
 			return

@@ -199,8 +199,38 @@ read_go_version(const char *path, char *buf, size_t len)
 }
 
 /*
+ * fips_mode
+ *		Go's FIPS 140-3 mode as GODEBUG sets it for the TLS process, which
+ *		inherits the postmaster's environment: NULL when off.  The last
+ *		fips140 setting in the list wins, as in Go.
+ */
+static const char *
+fips_mode(void)
+{
+	const char *godebug = getenv("GODEBUG");
+	const char *mode = NULL;
+
+	while (godebug != NULL && *godebug != '\0')
+	{
+		size_t		len = strcspn(godebug, ",");
+
+		if (len == strlen("fips140=on") && strncmp(godebug, "fips140=on", len) == 0)
+			mode = "FIPS 140-3 mode";
+		else if (len == strlen("fips140=only") && strncmp(godebug, "fips140=only", len) == 0)
+			mode = "FIPS 140-3 mode, approved algorithms only";
+		else if (strncmp(godebug, "fips140=", strlen("fips140=")) == 0)
+			mode = NULL;
+		godebug += len;
+		if (*godebug == ',')
+			godebug++;
+	}
+	return mode;
+}
+
+/*
  * show_ssl_library
- *		SHOW ssl_library: "Go crypto/tls (go1.26.8)".
+ *		SHOW ssl_library: "Go crypto/tls (go1.26.8)", or with the FIPS
+ *		140-3 mode: "Go crypto/tls (go1.26.8, FIPS 140-3 mode)".
  *
  * The Go version is read from the library file, so that it shows even when
  * SSL is off and without starting Go.
@@ -208,16 +238,22 @@ read_go_version(const char *path, char *buf, size_t len)
 const char *
 show_ssl_library(void)
 {
-	static char value[128];
+	static char value[160];
 
 	if (value[0] == '\0')
 	{
 		char		path[MAXPGPATH];
 		char		version[64];
+		const char *fips = fips_mode();
 
 		library_path(path);
-		if (read_go_version(path, version, sizeof(version)))
-			snprintf(value, sizeof(value), "%s (%s)", ssl_library, version);
+		if (!read_go_version(path, version, sizeof(version)))
+			version[0] = '\0';
+		if (version[0] != '\0' && fips != NULL)
+			snprintf(value, sizeof(value), "%s (%s, %s)", ssl_library, version, fips);
+		else if (version[0] != '\0' || fips != NULL)
+			snprintf(value, sizeof(value), "%s (%s)", ssl_library,
+					 fips != NULL ? fips : version);
 		else
 			strlcpy(value, ssl_library, sizeof(value));
 	}
