@@ -34,7 +34,7 @@ func gotls_client_new(opts *C.gotls_client_options_c, readFn C.gotls_read_fn, wr
 		HomeDir:     goString(opts.homedir),
 		SSLSNI:      opts.sslsni != 0,
 	}
-	t := &callbackTransport{read: readFn, write: writeFn, ctx: ioCtx}
+	t := newCallbackTransport(readFn, writeFn, ioCtx)
 	s, err := pgtls.NewClient(o, t)
 	if err != nil {
 		copyOut(err.Error(), errbuf, errlen)

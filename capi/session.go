@@ -135,7 +135,7 @@ func gotls_close(h C.gotls_session) {
 		return
 	}
 	s.s.Close()
-	deleteHandle(h)
+	deleteHandle(h, s)
 	if s.buffered != nil {
 		s.freeBuffered()
 	}
