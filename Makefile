@@ -35,7 +35,7 @@ AS_TESTER := $(if $(filter 0,$(shell id -u)),runuser -u pggotls --,)
 
 say = @printf '==> %s\n' "$(1)"
 
-.PHONY: all run check bench fuzz clean distclean check-go check-symbols check-interop check-meson check-faults check-libpq-tap check-ssl-tap check-ecosystem FORCE
+.PHONY: all run check bench fuzz clean distclean check-go check-symbols check-interop check-meson check-faults check-libpq-tap check-ssl-tap check-ecosystem check-contrib FORCE
 
 all: $(STAMP)/install-go $(STAMP)/install-openssl
 
@@ -134,7 +134,7 @@ $(B)/tools/%: test/client/%.c $(STAMP)/install-go
 run: all $(TOOLS)
 	@$(AS_TESTER) bash test/demo.sh $(PREFIX) $(OPENSSL_PREFIX) $(B)/tools
 
-check: all check-symbols check-go check-meson check-libpq-tap check-ssl-tap check-interop check-ecosystem
+check: all check-symbols check-go check-meson check-libpq-tap check-ssl-tap check-contrib check-interop check-ecosystem
 	$(call say,all checks passed)
 
 check-symbols: all
@@ -186,6 +186,13 @@ check-ssl-tap: all
 	$(call say,SSL test suite with the Go server and client: $(notdir $(SSL_TAP)))
 	@$(call tap-dir,src/test/ssl)
 	@$(AS_TESTER) env PG_TEST_EXTRA=ssl bash test/tap.sh $(B)/pg-go src/test/ssl $(SSL_TAP)
+
+# contrib's regression suites against a Go-TLS server, over verify-full
+# TLS (pgcrypto is built with OpenSSL only: docs/status.md).
+check-contrib: all $(B)/tools/mkcerts
+	$(call say,contrib regression suites: Go psql to Go server over TLS)
+	@$(if $(AS_TESTER),chown -R pggotls $(B)/pg-go/contrib,true)
+	@$(AS_TESTER) bash test/contrib.sh $(PREFIX) $(B)/pg-go $(B)/tools
 
 INTEROP_TEST = cd test/interop && $(AS_TESTER) env PG_GO_PREFIX=$(PREFIX) PG_OPENSSL_PREFIX=$(OPENSSL_PREFIX) \
 	PG_TOOLS=$(B)/tools PG_BUILD=$(B) PG_TREE=$(TREE) PG_NODE_MODULES=$(NODE_DIR)/node_modules $(B)/tests/interop.test -test.count=1 -test.timeout=30m $(if $(V),-test.v)
