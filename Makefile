@@ -134,8 +134,11 @@ $(B)/tools/%: test/client/%.c $(STAMP)/install-go
 run: all $(TOOLS)
 	@$(AS_TESTER) bash test/demo.sh $(PREFIX) $(OPENSSL_PREFIX) $(B)/tools
 
-check: all check-symbols check-go check-meson check-libpq-tap check-ssl-tap check-contrib check-interop check-ecosystem
-	$(call say,all checks passed)
+# Every suite, in this order, each counted as its output allows
+# (test/run-checks.sh); one failing does not stop the others.
+CHECKS := symbols:step go:go meson:step libpq-tap:tap ssl-tap:tap contrib:regress interop:go ecosystem:go
+check: all
+	@MAKE='$(MAKE)' bash test/run-checks.sh $(B)/check $(CHECKS)
 
 check-symbols: all
 	$(call say,checking exported symbols (nm))
@@ -145,7 +148,7 @@ check-go: $(STAMP)/deps
 	$(call say,go vet and go test -race ./tls ./tlsd ./capi)
 	@test -z "$$(gofmt -l tls tlsd cmd capi test)" || { gofmt -l tls tlsd cmd capi test; echo 'gofmt needed' >&2; exit 1; }
 	@$(GO) vet ./...
-	@$(GO) test -race -count=1 ./tls/... ./tlsd/... ./capi/...
+	@$(GO) test -race -count=1 $(if $(V),-v) ./tls/... ./tlsd/... ./capi/...
 
 # Every Go fuzz target (the Fuzz functions of FUZZ_PKGS, as go test -list
 # finds them), one after the other, each for FUZZTIME with FUZZPARALLEL
