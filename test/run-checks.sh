@@ -5,7 +5,8 @@
 #
 # usage: run-checks.sh LOG-DIR NAME:KIND...
 #   KIND says how to count what the suite prints:
-#     go       go test -v / -test.v: top-level "--- PASS|FAIL|SKIP" lines
+#     go       go test -v / -test.v: "--- PASS|FAIL|SKIP" lines, subtests
+#              included (test/count-go-tests.awk)
 #     tap      prove's summary: "Files=N, Tests=N" less each "Failed: N"
 #     regress  pg_regress's TAP lines: "ok N" and "not ok N", less the
 #              "# known failure: " lines of test/contrib.sh
@@ -26,9 +27,7 @@ count() {
 	pass=0 fail=0 skip=0 known=0
 	case $kind in
 	go)
-		pass=$(grep -c '^--- PASS: ' "$log")
-		fail=$(grep -c '^--- FAIL: ' "$log")
-		skip=$(grep -c '^--- SKIP: ' "$log") ;;
+		read -r pass fail skip < <(awk -f "$(dirname "$0")/count-go-tests.awk" "$log") ;;
 	tap)
 		local tests failed
 		tests=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
