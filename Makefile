@@ -35,7 +35,7 @@ AS_TESTER := $(if $(filter 0,$(shell id -u)),runuser -u pggotls --,)
 
 say = @printf '==> %s\n' "$(1)"
 
-.PHONY: all run check bench fuzz clean distclean check-go check-symbols check-interop check-meson check-faults check-libpq-tap check-ssl-tap check-ecosystem FORCE
+.PHONY: all run check bench fuzz clean distclean check-go check-symbols check-interop check-meson check-faults check-libpq-tap check-ssl-tap check-ecosystem check-contrib FORCE
 
 all: $(STAMP)/install-go $(STAMP)/install-openssl
 
@@ -134,8 +134,11 @@ $(B)/tools/%: test/client/%.c $(STAMP)/install-go
 run: all $(TOOLS)
 	@$(AS_TESTER) bash test/demo.sh $(PREFIX) $(OPENSSL_PREFIX) $(B)/tools
 
-check: all check-symbols check-go check-meson check-libpq-tap check-ssl-tap check-interop check-ecosystem
-	$(call say,all checks passed)
+# Every suite, in this order, each counted as its output allows
+# (test/run-checks.sh); one failing does not stop the others.
+CHECKS := symbols:step go:go meson:step libpq-tap:tap ssl-tap:tap contrib:regress interop:go ecosystem:go
+check: all
+	@MAKE='$(MAKE)' bash test/run-checks.sh $(B)/check $(CHECKS)
 
 check-symbols: all
 	$(call say,checking exported symbols (nm))
@@ -145,7 +148,7 @@ check-go: $(STAMP)/deps
 	$(call say,go vet and go test -race ./tls ./tlsd ./capi)
 	@test -z "$$(gofmt -l tls tlsd cmd capi test)" || { gofmt -l tls tlsd cmd capi test; echo 'gofmt needed' >&2; exit 1; }
 	@$(GO) vet ./...
-	@$(GO) test -race -count=1 ./tls/... ./tlsd/... ./capi/...
+	@$(GO) test -race -count=1 $(if $(V),-v) ./tls/... ./tlsd/... ./capi/...
 
 # Every Go fuzz target (the Fuzz functions of FUZZ_PKGS, as go test -list
 # finds them), one after the other, each for FUZZTIME with FUZZPARALLEL
@@ -186,6 +189,13 @@ check-ssl-tap: all
 	$(call say,SSL test suite with the Go server and client: $(notdir $(SSL_TAP)))
 	@$(call tap-dir,src/test/ssl)
 	@$(AS_TESTER) env PG_TEST_EXTRA=ssl bash test/tap.sh $(B)/pg-go src/test/ssl $(SSL_TAP)
+
+# contrib's regression suites against a Go-TLS server, over verify-full
+# TLS (pgcrypto is built with OpenSSL only: docs/status.md).
+check-contrib: all $(B)/tools/mkcerts
+	$(call say,contrib regression suites: Go psql to Go server over TLS)
+	@$(if $(AS_TESTER),chown -R pggotls $(B)/pg-go/contrib,true)
+	@$(AS_TESTER) bash test/contrib.sh $(PREFIX) $(B)/pg-go $(B)/tools
 
 INTEROP_TEST = cd test/interop && $(AS_TESTER) env PG_GO_PREFIX=$(PREFIX) PG_OPENSSL_PREFIX=$(OPENSSL_PREFIX) \
 	PG_TOOLS=$(B)/tools PG_BUILD=$(B) PG_TREE=$(TREE) PG_NODE_MODULES=$(NODE_DIR)/node_modules $(B)/tests/interop.test -test.count=1 -test.timeout=30m $(if $(V),-test.v)
