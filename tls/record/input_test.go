@@ -16,11 +16,11 @@ func twoLayers(t testing.TB, id uint16) (client, server *Layer) {
 	t.Helper()
 	n := suiteByID(id).hash().Size()
 	cs, ss := bytes.Repeat([]byte{1}, n), bytes.Repeat([]byte{2}, n)
-	c, err := New(State{Suite: id, ReadSecret: ss, WriteSecret: cs}, true, nil)
+	c, err := New(State{Suite: id, Client: true, ReadSecret: ss, WriteSecret: cs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(State{Suite: id, ReadSecret: cs, WriteSecret: ss}, false, nil)
+	s, err := New(State{Suite: id, ReadSecret: cs, WriteSecret: ss})
 	if err != nil {
 		t.Fatal(err)
 	}

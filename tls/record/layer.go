@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 )
 
 const (
@@ -114,25 +115,32 @@ type Layer struct {
 	err     error  // the first permanent error, returned ever after
 }
 
-// New starts a record layer from st, with input the ciphertext already
-// received after the handshake's last record.
-func New(st State, isClient bool, input []byte) (*Layer, error) {
+// New starts a record layer from st: from the state another layer
+// returned, or from a handshake's secrets (Takeover).
+func New(st State) (*Layer, error) {
 	s := suiteByID(st.Suite)
 	if s == nil {
 		return nil, fmt.Errorf("record: cipher suite %#04x is not a TLS 1.3 suite", st.Suite)
 	}
-	if len(input) > 2*maxRecord {
-		return nil, fmt.Errorf("record: %d bytes of input exceed the buffer", len(input))
+	if n := s.hash().Size(); len(st.ReadSecret) != n || len(st.WriteSecret) != n {
+		return nil, fmt.Errorf("record: %s needs traffic secrets of %d bytes", tls.CipherSuiteName(st.Suite), n)
 	}
-	l := &Layer{suite: s, isClient: isClient, buf: make([]byte, 2*maxRecord)}
-	if err := l.in.setSecret(s, st.ReadSecret); err != nil {
+	l := &Layer{suite: s, isClient: st.Client, buf: make([]byte, 2*maxRecord)}
+	if len(st.Plaintext)+len(st.Input) > len(l.buf) || len(st.Handshake) > maxHandshake+4 || st.Useless < 0 || st.Useless > maxUseless {
+		return nil, errors.New("record: the state holds more than a layer can")
+	}
+	if err := l.in.setSecret(s, slices.Clone(st.ReadSecret)); err != nil {
 		return nil, err
 	}
-	if err := l.out.setSecret(s, st.WriteSecret); err != nil {
+	if err := l.out.setSecret(s, slices.Clone(st.WriteSecret)); err != nil {
 		return nil, err
 	}
 	l.in.seq, l.out.seq = st.ReadSeq, st.WriteSeq
-	l.cEnd = copy(l.buf, input)
+	l.pEnd = copy(l.buf, st.Plaintext)
+	l.cStart = l.pEnd
+	l.cEnd = l.cStart + copy(l.buf[l.cStart:], st.Input)
+	l.hs = slices.Clone(st.Handshake)
+	l.useless = st.Useless
 	return l, nil
 }
 

@@ -154,7 +154,7 @@ func TestCryptoTLSPeerEcho(t *testing.T) {
 				}
 				// The peer answered the last round's request for new keys
 				// before it echoed this round's data.
-				st := me.l.State()
+				st := mustState(t, me.l)
 				if round > 0 && string(st.ReadSecret) == string(lastRead) {
 					t.Fatalf("round %d: the peer's KeyUpdate did not move the read secret", round)
 				}
@@ -167,7 +167,7 @@ func TestCryptoTLSPeerEcho(t *testing.T) {
 				if _, err := me.conn.Write(out); err != nil {
 					t.Fatal(err)
 				}
-				if string(me.l.State().WriteSecret) == string(st.WriteSecret) {
+				if string(mustState(t, me.l).WriteSecret) == string(st.WriteSecret) {
 					t.Fatal("write secret unchanged by UpdateKeys")
 				}
 			}
@@ -227,8 +227,8 @@ func TestCryptoTLSPeerDamagedRecord(t *testing.T) {
 // damagedRecord is a record under the peer's current keys, as the layer
 // would next read it, with one bit of its ciphertext flipped.
 func damagedRecord(t testing.TB, me *layerConn) []byte {
-	st := me.l.State()
-	forger, err := New(State{Suite: st.Suite, WriteSecret: st.ReadSecret, ReadSecret: st.WriteSecret, WriteSeq: st.ReadSeq}, true, nil)
+	st := mustState(t, me.l)
+	forger, err := New(State{Suite: st.Suite, WriteSecret: st.ReadSecret, ReadSecret: st.WriteSecret, WriteSeq: st.ReadSeq})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,4 +238,13 @@ func damagedRecord(t testing.TB, me *layerConn) []byte {
 	}
 	rec[headerLen+2] ^= 0x10
 	return rec
+}
+
+func mustState(t testing.TB, l *Layer) State {
+	t.Helper()
+	st, err := l.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

@@ -78,9 +78,9 @@ func TestRFC8448TrafficKeys(t *testing.T) {
 // The client's layer reads the server's records (the ticket, the data, its
 // close_notify) and writes exactly the client's.
 func TestRFC8448Client(t *testing.T) {
-	st := State{Suite: tls.TLS_AES_128_GCM_SHA256, ReadSecret: rfcServerSecret, WriteSecret: rfcClientSecret}
 	input := append(append(append([]byte{}, rfcTicketRecord...), rfcServerData...), rfcServerClose...)
-	l, err := New(st, true, input)
+	st := State{Suite: tls.TLS_AES_128_GCM_SHA256, Client: true, ReadSecret: rfcServerSecret, WriteSecret: rfcClientSecret, Input: input}
+	l, err := New(st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,8 +103,9 @@ func TestRFC8448Client(t *testing.T) {
 // The server's layer starts after its ticket (write sequence 1), reads the
 // client's records and writes exactly the server's.
 func TestRFC8448Server(t *testing.T) {
-	st := State{Suite: tls.TLS_AES_128_GCM_SHA256, ReadSecret: rfcClientSecret, WriteSecret: rfcServerSecret, WriteSeq: 1}
-	l, err := New(st, false, append(append([]byte{}, rfcClientData...), rfcClientClose...))
+	st := State{Suite: tls.TLS_AES_128_GCM_SHA256, ReadSecret: rfcClientSecret, WriteSecret: rfcServerSecret, WriteSeq: 1,
+		Input: append(append([]byte{}, rfcClientData...), rfcClientClose...)}
+	l, err := New(st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,8 +127,8 @@ func TestRFC8448Server(t *testing.T) {
 // A server receiving the client's ticket record refuses it, as crypto/tls
 // does, and tells the peer why.
 func TestRFC8448TicketFromAClientIsRefused(t *testing.T) {
-	st := State{Suite: tls.TLS_AES_128_GCM_SHA256, ReadSecret: rfcServerSecret, WriteSecret: rfcClientSecret}
-	l, err := New(st, false, rfcTicketRecord)
+	st := State{Suite: tls.TLS_AES_128_GCM_SHA256, ReadSecret: rfcServerSecret, WriteSecret: rfcClientSecret, Input: rfcTicketRecord}
+	l, err := New(st)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,9 +51,9 @@ func Takeover(cs tls.ConnectionState, s *Secrets, isClient bool, input []byte) (
 	if s.Client == nil || s.Server == nil {
 		return nil, fmt.Errorf("record: the handshake logged no application traffic secrets")
 	}
-	st := State{Suite: cs.CipherSuite, ReadSecret: s.Server, WriteSecret: s.Client}
+	st := State{Suite: cs.CipherSuite, Client: isClient, ReadSecret: s.Server, WriteSecret: s.Client, Input: input}
 	if !isClient {
 		st.ReadSecret, st.WriteSecret = s.Client, s.Server
 	}
-	return New(st, isClient, input)
+	return New(st)
 }
