@@ -8,14 +8,17 @@ set -euo pipefail
 
 src=$(readlink -f "$1") build=$2 prefix=$3 ssl=$4
 jobs=${JOBS:-$(nproc)}
-# The libraries Debian's postgresql-18 package is configured with for the
-# server and its data types (ICU, lz4, zstd, libxml, libxslt, uuid;
-# readline and zlib by default), so that the Go build is a server people
-# would run; only the TLS library differs between the Go and the OpenSSL
-# build. Not yet NLS: see docs/status.md.
+# What Debian's postgresql-18 package is configured with, so that the Go
+# build is a server people would run: the libraries of the server and its
+# data types (ICU, lz4, zstd, libxml, libxslt, uuid; readline and zlib by
+# default), PL/Perl and PL/Python, PAM and LDAP authentication, systemd
+# notification. Only the TLS library differs between the Go and the
+# OpenSSL build. Not yet NLS, GSSAPI, PL/Tcl, SELinux, LLVM: see
+# docs/status.md.
 args=(--prefix="$prefix" --with-ssl="$ssl" --enable-tap-tests --enable-debug
 	--with-icu --with-lz4 --with-zstd --with-libxml --with-libxslt
-	--with-uuid=e2fs --enable-depend)
+	--with-uuid=e2fs --with-perl --with-python --with-pam --with-ldap
+	--with-systemd --enable-depend)
 
 # PostgreSQL generates its headers only in a top-level make (MAKELEVEL 0);
 # when our own Makefile calls this script, make must not look nested.
