@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -234,26 +235,41 @@ func tcpPair(t testing.TB) (int, net.Conn) {
 		c, _ := ln.Accept()
 		accepted <- c
 	}()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	addr := ln.Addr().(*net.TCPAddr)
-	sa := &unix.SockaddrInet4{Port: addr.Port}
-	copy(sa.Addr[:], addr.IP.To4())
-	if err := unix.Connect(fd, sa); err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	if err := unix.SetNonblock(fd, true); err != nil {
-		t.Fatal(err)
-	}
+	fd := dialFD(t, ln.Addr().(*net.TCPAddr).Port)
 	conn := <-accepted
 	if conn == nil {
 		t.Fatal("accept failed")
 	}
 	t.Cleanup(func() { conn.Close() })
 	return fd, conn
+}
+
+// dialFD connects to 127.0.0.1:port and returns the socket as a
+// non-blocking fd, a plain socket out of Go's poller.
+func dialFD(t testing.TB, port int) int {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Connect(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		t.Fatal(err)
+	}
+	return fd
+}
+
+// opensslBinary is the openssl program, a peer and an oracle for tests
+// (build/install-deps.sh installs it).
+func opensslBinary(t testing.TB) string {
+	path, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Fatal("openssl binary not installed (build/install-deps.sh installs it)")
+	}
+	return path
 }
 
 func connPair(t testing.TB, network string) (int, net.Conn) {

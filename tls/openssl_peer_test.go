@@ -20,14 +20,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func opensslBinary(t *testing.T) string {
-	path, err := exec.LookPath("openssl")
-	if err != nil {
-		t.Fatal("openssl binary not installed (build/install-deps.sh installs it)")
-	}
-	return path
-}
-
 // lines is the test's traffic: lines of several sizes up to a full record
 // (s_server -rev reverses what one read of 16 KiB returns).
 func lines() []string {
@@ -58,7 +50,7 @@ func TestOpenSSLServerEverySuite(t *testing.T) {
 			cmd := exec.Command(openssl, "s_server", "-accept", fmt.Sprintf("127.0.0.1:%d", port), "-naccept", "1",
 				"-tls1_3", "-ciphersuites", suite, "-cert", pki.Path("server.crt"), "-key", pki.Path("server.key"), "-rev")
 			started(t, cmd, "ACCEPT")
-			fd := dialFd(t, port)
+			fd := dialFD(t, port)
 			c := newClient(t, fd, ClientOptions{SSLMode: "require"}, nil)
 			if err := c.handshake(); err != nil {
 				t.Fatal(err)
@@ -180,14 +172,6 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func dialFd(t *testing.T, port int) int {
-	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return connFd(t, conn)
 }
 
 // connFd takes a non-blocking descriptor of conn's socket for a Session.

@@ -1,4 +1,4 @@
-// The openssl binary as the sslinfo tests' oracle (they skip without it),
+// The openssl binary as the sslinfo tests' oracle (opensslBinary),
 // since sslinfo must answer as OpenSSL 3.0 does:
 //
 //   - its name printing with -nameopt esc_2253,esc_ctrl,utf8,dump_nostr,
@@ -30,17 +30,9 @@ import (
 	"testing"
 )
 
-func siOpenSSL(t *testing.T) string {
-	path, err := exec.LookPath("openssl")
-	if err != nil {
-		t.Skip("openssl binary not installed")
-	}
-	return path
-}
-
 func siRun(t *testing.T, der []byte, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(siOpenSSL(t), args...)
+	cmd := exec.Command(opensslBinary(t), args...)
 	cmd.Stdin = bytes.NewReader(der)
 	out, err := cmd.Output()
 	if err != nil {
@@ -111,7 +103,7 @@ func siResolve(t *testing.T, field string) (string, bool) {
 	if r, ok := siResolved.Load(field); ok {
 		return r.([2]string)[0], r.([2]string)[1] != ""
 	}
-	out, err := exec.Command(siOpenSSL(t), "asn1parse", "-genstr", "OID:"+field).Output()
+	out, err := exec.Command(opensslBinary(t), "asn1parse", "-genstr", "OID:"+field).Output()
 	var r [2]string
 	if _, ln, found := strings.Cut(strings.TrimSpace(string(out)), "OBJECT            :"); err == nil && found {
 		if oid, ok := l.byLN[ln]; ok {

@@ -175,7 +175,7 @@ func siExtCases() map[string]func(*x509.Certificate) {
 }
 
 func TestSSLInfoExtensions(t *testing.T) {
-	siOpenSSL(t)
+	opensslBinary(t)
 	for label, edit := range siExtCases() {
 		t.Run(label, func(t *testing.T) {
 			der, cert := siMint(t, siName(siRDN(siUTF8(siCN, "ext"))), nil, edit)

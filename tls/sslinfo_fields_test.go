@@ -67,7 +67,7 @@ var siFields = []string{
 }
 
 func TestSSLInfoNameField(t *testing.T) {
-	siOpenSSL(t)
+	opensslBinary(t)
 	issuer := siIssuer()
 	for label, subject := range siNames() {
 		t.Run(label, func(t *testing.T) {

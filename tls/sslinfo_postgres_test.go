@@ -40,7 +40,7 @@ func siReadPEM(t *testing.T, path string) *x509.Certificate {
 // through the CLI oracle; 003_sslinfo.pl checks client_ext.crt's
 // basicConstraints.
 func TestSSLInfoPostgresCerts(t *testing.T) {
-	siOpenSSL(t)
+	opensslBinary(t)
 	files := siPostgresCertFiles()
 	if len(files) == 0 {
 		t.Skip("no PostgreSQL source tree in ../_build/postgresql")

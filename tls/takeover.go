@@ -34,11 +34,15 @@ func newSecrets(next io.Writer) *record.Secrets {
 // takeOver starts the record layer once a TLS 1.3 handshake is complete,
 // with what the pipe received after the handshake's last record.
 func (s *Session) takeOver() error {
-	if s.secrets == nil || s.conn.ConnectionState().Version != tls.VersionTLS13 {
+	if s.secrets == nil {
+		return nil
+	}
+	cs := s.conn.ConnectionState()
+	if cs.Version != tls.VersionTLS13 {
 		s.secrets = nil
 		return nil
 	}
-	l, err := record.Takeover(s.conn.ConnectionState(), s.secrets, s.client != nil, s.pipe.in)
+	l, err := record.Takeover(cs, s.secrets, s.client != nil, s.pipe.in)
 	s.secrets = nil
 	if err != nil {
 		return &Error{Kind: KindTLS, Message: "internal error: the record layer could not take over: " + err.Error(), Err: err}
