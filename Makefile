@@ -8,7 +8,9 @@
 # Everything is built under _build/; PostgreSQL --with-ssl=go is installed
 # into PREFIX, the OpenSSL reference build into OPENSSL_PREFIX.
 # PG_SOURCE=/path/to/postgresql-18.x.tar.bz2 uses a given tarball instead
-# of downloading Debian's source package.
+# of downloading Debian's source package. FIPS140=on or only builds the Go
+# library and pg_tlsd to start in that FIPS 140-3 mode without GODEBUG,
+# which is how the server's processes get it (docs/fips.md).
 
 SHELL := /bin/bash
 PREFIX ?= $(CURDIR)/install
@@ -22,11 +24,11 @@ STAMP := $(B)/stamps
 LIB := $(B)/lib/libpq_gotls.so
 TLSD := $(B)/bin/pg_tlsd
 
-GO_SOURCES := go.mod $(shell find tls capi -name '*.go' -not -name '*_test.go')
+GO_SOURCES := go.mod $(shell find tls capi pgcrypto -name '*.go' -not -name '*_test.go')
 TLSD_SOURCES := go.mod $(shell find tls tlsd cmd/pg_tlsd -name '*.go' -not -name '*_test.go')
 PGSRC_FILES := $(shell cd pgsrc && find . -type f | sed 's|^\./||' | sort)
 TREE_FILES := $(addprefix $(TREE)/,$(PGSRC_FILES)) $(TREE)/src/interfaces/libpq/libpq_tls.h \
-	$(TREE)/src/backend/libpq/libpq_tls.h
+	$(TREE)/src/backend/libpq/libpq_tls.h $(TREE)/contrib/pgcrypto/libpq_tls.h
 PATCHES := $(sort $(wildcard patches/*.patch))
 
 # postgres will not run as root: when make runs as root, servers and the
@@ -67,7 +69,7 @@ $(STAMP)/tree: $(STAMP)/tarball build/prepare-source.sh $(PATCHES)
 $(TREE)/%: pgsrc/% $(STAMP)/tree
 	@install -D -m 644 $< $@
 
-$(TREE)/src/interfaces/libpq/libpq_tls.h $(TREE)/src/backend/libpq/libpq_tls.h: libpq_tls.h $(STAMP)/tree
+$(TREE)/src/interfaces/libpq/libpq_tls.h $(TREE)/src/backend/libpq/libpq_tls.h $(TREE)/contrib/pgcrypto/libpq_tls.h: libpq_tls.h $(STAMP)/tree
 	@install -D -m 644 $< $@
 
 # --- the Go library --------------------------------------------------------
@@ -77,22 +79,48 @@ $(TREE)/src/interfaces/libpq/libpq_tls.h $(TREE)/src/backend/libpq/libpq_tls.h: 
 # runtime preempts with SIGURG, unblocked in all its threads, where it
 # swallows PostgreSQL's latch wakeups (SIGURG sent to the process) and
 # interrupts the caller's system calls. See docs/process-model.md.
-GO_DEBUG_DEFAULT := -X=runtime.godebugDefault=asyncpreemptoff=1
+#
+# FIPS140=on|only adds fips140 to those defaults, and selects the
+# //go:debug line of capi/fips140_*.go, so that the build info (what
+# `go version -m` and SHOW ssl_library read) records it.
+comma := ,
+godebug_default = -X=runtime.godebugDefault=asyncpreemptoff=1$(if $(1),$(comma)fips140=$(1))
+fips_tags = $(if $(1),-tags pggotls_fips140_$(1))
+
+# Rebuild the Go programs when FIPS140 changes.
+$(B)/fips140.var: FORCE
+	@mkdir -p $(@D)
+	@echo '$(FIPS140)' | cmp -s - $@ || echo '$(FIPS140)' >$@
 
 $(B)/lib/exports.map: exports.list
 	@mkdir -p $(@D)
 	@{ echo '{ global:'; sed 's/$$/;/' $<; echo 'local: *; };'; } >$@
 
-$(LIB): $(GO_SOURCES) libpq_tls.h $(B)/lib/exports.map $(STAMP)/deps
+# go_library FIPS140 OUTPUT
+go_library = $(GO) build -buildmode=c-shared -trimpath $(call fips_tags,$(1)) \
+	-ldflags '$(call godebug_default,$(1)) -extldflags=-Wl,--version-script=$(B)/lib/exports.map' -o $(2) ./capi \
+	&& rm -f $(basename $(2)).h
+
+$(LIB): $(GO_SOURCES) libpq_tls.h $(B)/lib/exports.map $(STAMP)/deps $(B)/fips140.var
 	$(call say,building libpq_gotls.so (go build -buildmode=c-shared))
-	@$(GO) build -buildmode=c-shared -trimpath \
-		-ldflags '$(GO_DEBUG_DEFAULT) -extldflags=-Wl,--version-script=$(B)/lib/exports.map' -o $@ ./capi
-	@rm -f $(B)/lib/libpq_gotls.h
+	@$(call go_library,$(FIPS140),$@)
 
 # The server's TLS process, started by the postmaster (docs/process-model.md).
-$(TLSD): $(TLSD_SOURCES) $(STAMP)/deps
+$(TLSD): $(TLSD_SOURCES) $(STAMP)/deps $(B)/fips140.var
 	$(call say,building pg_tlsd (the server's TLS process))
-	@$(GO) build -trimpath -o $@ ./cmd/pg_tlsd
+	@$(GO) build -trimpath $(call fips_tags,$(FIPS140)) -o $@ ./cmd/pg_tlsd
+
+# For the tests: the Go build's installation with the library and pg_tlsd
+# built with FIPS140=only (a copy: PostgreSQL finds its libraries from its
+# executable's real path).
+FIPS_PREFIX := $(B)/install-fips-only
+$(STAMP)/install-fips-only: $(STAMP)/install-go
+	$(call say,copying the Go build with the library and pg_tlsd built FIPS140=only)
+	@rm -rf $(FIPS_PREFIX) && mkdir -p $(FIPS_PREFIX)
+	@cp -a $(PREFIX)/bin $(PREFIX)/lib $(PREFIX)/share $(FIPS_PREFIX)/
+	@$(call go_library,only,$(FIPS_PREFIX)/lib/libpq_gotls.so)
+	@$(GO) build -trimpath $(call fips_tags,only) -o $(FIPS_PREFIX)/bin/pg_tlsd ./cmd/pg_tlsd
+	@touch $@
 
 # --- PostgreSQL builds -----------------------------------------------------
 
@@ -145,10 +173,10 @@ check-symbols: all
 	@bash test/check-symbols.sh $(LIB) exports.list $(PREFIX)/lib/libpq.so.5 $(TREE)/src/interfaces/libpq/exports.txt
 
 check-go: $(STAMP)/deps
-	$(call say,go vet and go test -race ./tls ./tlsd ./capi)
-	@test -z "$$(gofmt -l tls tlsd cmd capi test)" || { gofmt -l tls tlsd cmd capi test; echo 'gofmt needed' >&2; exit 1; }
+	$(call say,go vet and go test -race ./tls ./tlsd ./capi ./pgcrypto)
+	@test -z "$$(gofmt -l tls tlsd cmd capi pgcrypto test)" || { gofmt -l tls tlsd cmd capi pgcrypto test; echo 'gofmt needed' >&2; exit 1; }
 	@$(GO) vet ./...
-	@$(GO) test -race -count=1 $(if $(V),-v) ./tls/... ./tlsd/... ./capi/...
+	@$(GO) test -race -count=1 $(if $(V),-v) ./tls/... ./tlsd/... ./capi/... ./pgcrypto/...
 
 # Every Go fuzz target (the Fuzz functions of FUZZ_PKGS, as go test -list
 # finds them), one after the other, each for FUZZTIME with FUZZPARALLEL
@@ -197,19 +225,19 @@ check-contrib: all $(B)/tools/mkcerts
 	@$(if $(AS_TESTER),chown -R pggotls $(B)/pg-go/contrib,true)
 	@$(AS_TESTER) bash test/contrib.sh $(PREFIX) $(B)/pg-go $(B)/tools
 
-INTEROP_TEST = cd test/interop && $(AS_TESTER) env PG_GO_PREFIX=$(PREFIX) PG_OPENSSL_PREFIX=$(OPENSSL_PREFIX) \
+INTEROP_TEST = cd test/interop && $(AS_TESTER) env PG_GO_PREFIX=$(PREFIX) PG_OPENSSL_PREFIX=$(OPENSSL_PREFIX) PG_GO_FIPS_PREFIX=$(FIPS_PREFIX) \
 	PG_TOOLS=$(B)/tools PG_BUILD=$(B) PG_TREE=$(TREE) PG_NODE_MODULES=$(NODE_DIR)/node_modules $(B)/tests/interop.test -test.count=1 -test.timeout=30m $(if $(V),-test.v)
 
 $(B)/tests/interop.test: $(shell find test -name '*.go') $(GO_SOURCES)
 	@$(GO) test -c -tags interop -o $@ ./test/interop
 
 # The ecosystem tests need clients of their own: check-ecosystem runs them.
-check-interop: all $(TOOLS) $(B)/tests/interop.test
+check-interop: all $(TOOLS) $(B)/tests/interop.test $(STAMP)/install-fips-only
 	$(call say,interop tests: both libpqs and both servers; regression suite; bad input; 1000 fault schedules)
 	@$(INTEROP_TEST) -test.skip '^TestEcosystem'
 
 # The fault-injection run alone.
-check-faults: all $(TOOLS) $(B)/tests/interop.test
+check-faults: all $(TOOLS) $(B)/tests/interop.test $(STAMP)/install-fips-only
 	$(call say,fault injection: 1000 schedules through the Go libpq)
 	@$(INTEROP_TEST) -test.run TestFaultInjection
 

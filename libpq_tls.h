@@ -4,8 +4,9 @@
  *
  * This header is the whole contract between the Go library
  * (libpq_gotls.so) and the C code that drives it (the TLS backend files in
- * the PostgreSQL tree).  The library never sees a PGconn or a Port: callers
- * pass option strings, buffers and two I/O callbacks.
+ * the PostgreSQL tree, and pgcrypto's Go layer at the end).  The library
+ * never sees a PGconn or a Port: callers pass option strings, buffers and
+ * two I/O callbacks.
  *
  * Handles.  A session is named by a gotls_session, a non-zero integer.
  * Passing 0 or a closed handle is safe: functions fail with GOTLS_ERROR
@@ -34,8 +35,8 @@
  * Distributed under the PostgreSQL Licence (see pg-gotls's LICENSE).
  *
  * IDENTIFICATION
- *	  src/interfaces/libpq/libpq_tls.h, src/backend/libpq/libpq_tls.h
- *	  (copied from pg-gotls's libpq_tls.h)
+ *	  src/interfaces/libpq/libpq_tls.h, src/backend/libpq/libpq_tls.h,
+ *	  contrib/pgcrypto/libpq_tls.h (copied from pg-gotls's libpq_tls.h)
  */
 #ifndef LIBPQ_TLS_H
 #define LIBPQ_TLS_H
@@ -319,6 +320,99 @@ extern int	gotls_server_config_load(gotls_server_options_c *opts,
 									 void **snapshot, size_t *snapshot_len,
 									 char *warnings, size_t warnings_len,
 									 struct gotls_message *err);
+
+/* ---------------------------------------------------------------------
+ * pgcrypto's primitives (contrib/pgcrypto/gotls.c and pgp-mpi-gotls.c)
+ *
+ * What pgcrypto takes from OpenSSL, with OpenSSL's names and rules: see
+ * pg-gotls's pgcrypto/ package.  A backend loads the library on its first
+ * pgcrypto call, after fork, as the TLS loaders do.
+ * ---------------------------------------------------------------------
+ */
+
+/* A digest or cipher; 0 is never valid.  Free with gotls_crypto_free. */
+typedef uintptr_t gotls_crypto;
+
+/* Status of the functions below. */
+#define GOTLS_CRYPTO_OK				0
+#define GOTLS_CRYPTO_UNKNOWN		-1	/* no such algorithm */
+#define GOTLS_CRYPTO_NOT_APPROVED	-2	/* refused: GODEBUG=fips140=only */
+#define GOTLS_CRYPTO_KEY_TOO_BIG	-3
+#define GOTLS_CRYPTO_INIT			-4	/* a key or IV the cipher cannot take */
+#define GOTLS_CRYPTO_ENCRYPT		-5	/* a partial block without padding */
+#define GOTLS_CRYPTO_DECRYPT		-6	/* a partial block, or bad padding */
+#define GOTLS_CRYPTO_MATH			-7	/* a zero modulus, no inverse */
+
+/*
+ * gotls_digest_new starts the digest EVP_get_digestbyname(name) would
+ * find ("sha256", "SHA2-256", ...), with its sizes.
+ */
+extern int	gotls_digest_new(gotls_cchar *name, gotls_crypto *digest,
+							 size_t *result_size, size_t *block_size);
+extern void gotls_digest_update(gotls_crypto digest, gotls_cvoid *data,
+								size_t len);
+/* Writes result_size bytes to out; the digest then starts over. */
+extern void gotls_digest_final(gotls_crypto digest, void *out);
+extern void gotls_digest_reset(gotls_crypto digest);
+
+/*
+ * gotls_cipher_sizes reports a cipher's block size (which is also its IV
+ * size) and largest key.  Names are pgcrypto's, aliases resolved:
+ * "aes-cbc", "bf-ecb", "des3-cbc", "cast5-ecb", ...
+ */
+extern int	gotls_cipher_sizes(gotls_cchar *name, size_t *block_size,
+							   size_t *max_key);
+
+/*
+ * gotls_cipher_new prepares one direction of a cipher, as an EVP context
+ * initialised once: iv is block_size bytes, or NULL for zeros.
+ */
+extern int	gotls_cipher_new(gotls_cchar *name, int decrypt, int padding,
+							 gotls_cvoid *key, size_t key_len,
+							 gotls_cvoid *iv, gotls_crypto *cipher);
+
+/*
+ * gotls_cipher_crypt is EVP's update and final: out must hold len plus
+ * block_size bytes; *out_len gets what was written.  Chaining state
+ * carries over to the next call.
+ */
+extern int	gotls_cipher_crypt(gotls_crypto cipher, gotls_cvoid *in,
+							   size_t len, void *out, size_t *out_len);
+
+extern void gotls_crypto_free(gotls_crypto h);
+
+/* An unsigned big-endian number (a PGP MPI's bytes). */
+typedef struct gotls_bignum
+{
+	gotls_cvoid *data;
+	size_t		len;
+} gotls_bignum;
+
+/*
+ * Results are written to out, which must hold the modulus's length, with
+ * no leading zeros; *out_len gets their count.
+ *
+ * gotls_mod_exp: base^exp mod m (RSA).  gotls_elgamal_encrypt: c1 = g^k,
+ * c2 = m*y^k mod p for a random k of k_bits bits.  gotls_elgamal_decrypt:
+ * m = c2 / c1^x mod p.
+ */
+extern int	gotls_mod_exp(gotls_bignum base, gotls_bignum exp, gotls_bignum m,
+						  void *out, size_t *out_len);
+extern int	gotls_elgamal_encrypt(gotls_bignum p, gotls_bignum g,
+								  gotls_bignum y, gotls_bignum m, int k_bits,
+								  void *c1, size_t *c1_len,
+								  void *c2, size_t *c2_len);
+extern int	gotls_elgamal_decrypt(gotls_bignum p, gotls_bignum x,
+								  gotls_bignum c1, gotls_bignum c2,
+								  void *m, size_t *m_len);
+
+/*
+ * gotls_fips_mode: 0 off, 1 FIPS 140-3 mode (GODEBUG=fips140=on), 2 with
+ * only approved algorithms (fips140=only).  If GODEBUG now asks for more
+ * than the runtime started with (a server process: see docs/fips.md),
+ * problem gets why, and the caller must refuse to run; otherwise "".
+ */
+extern int	gotls_fips_mode(char *problem, size_t len);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 package main
 
 /*
+#include <stdlib.h>
 #include "../libpq_tls.h"
 */
 import "C"
@@ -32,4 +33,12 @@ func goString(p *C.gotls_cchar) string {
 		return ""
 	}
 	return C.GoString((*C.char)(unsafe.Pointer(p)))
+}
+
+var godebugName = C.CString("GODEBUG")
+
+// godebugNow is GODEBUG as the C library sees it now, which is not always
+// what Go saw at start (pgtls.FIPSEnvironmentProblem).
+func godebugNow() string {
+	return goString(C.getenv(godebugName))
 }

@@ -34,6 +34,10 @@ func gotls_client_new(opts *C.gotls_client_options_c, readFn C.gotls_read_fn, wr
 		HomeDir:     goString(opts.homedir),
 		SSLSNI:      opts.sslsni != 0,
 	}
+	if problem := pgtls.FIPSEnvironmentProblem(godebugNow()); problem != "" {
+		copyOut(problem, errbuf, errlen)
+		return 0
+	}
 	t := newCallbackTransport(readFn, writeFn, ioCtx)
 	s, err := pgtls.NewClient(o, t)
 	if err != nil {

@@ -128,3 +128,33 @@ func checkFIPSClientVersions(maxVersion uint16, name string) error {
 	}
 	return &Error{Kind: KindConfig, Message: fmt.Sprintf("invalid value \"%s\" for maximum SSL protocol version: FIPS 140-3 mode allows only TLSv1.2 and TLSv1.3", name)}
 }
+
+// FIPSEnvironmentProblem says why this process cannot honour the FIPS
+// 140-3 mode that godebug, the process's GODEBUG as C's getenv sees it
+// now, asks for; "" if it can. Go reads GODEBUG once, from the memory
+// that held the environment when the process started: a PostgreSQL server
+// process has written its process title over it by then, and a program
+// that sets GODEBUG after it started (os.environ in Python) changes only
+// C's copy. Running in a weaker mode than asked would be a silent
+// downgrade, so callers refuse to run instead.
+func FIPSEnvironmentProblem(godebug string) string {
+	want := ""
+	for _, setting := range strings.Split(godebug, ",") {
+		if v, ok := strings.CutPrefix(setting, "fips140="); ok {
+			want = v // the last one counts, as in Go
+		}
+	}
+	level := map[string]int{"on": 1, "debug": 1, "only": 2}
+	have := 0
+	if fips140.Enforced() {
+		have = 2
+	} else if fips140.Enabled() {
+		have = 1
+	}
+	if level[want] <= have {
+		return ""
+	}
+	return fmt.Sprintf("GODEBUG=fips140=%s is set, but Go in this process started without it "+
+		"(Go reads GODEBUG from the environment the process started with, which a PostgreSQL "+
+		"server process overwrites with its title): use pg-gotls built with FIPS140=%s", want, want)
+}

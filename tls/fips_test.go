@@ -35,6 +35,9 @@ func TestFIPSModeChild(t *testing.T) {
 	if !fips140.Enforced() {
 		t.Fatal("GODEBUG=fips140=only did not take")
 	}
+	if p := FIPSEnvironmentProblem("fips140=only"); p != "" {
+		t.Errorf("the mode asked for is the mode in use, yet: %s", p)
+	}
 	t.Run("both sides connect", func(t *testing.T) {
 		c, s := sessionPair(t, dataPath{name: "FIPS", version: 0x0304, recordLayer: false})
 		for _, sess := range []*Session{c, s} {
@@ -122,4 +125,31 @@ func weakRSAFiles(t *testing.T) (f struct{ cert, key string }) {
 		writeFile(t, dir, "weak.key", pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600)
 	})
 	return f
+}
+
+// TestFIPSEnvironmentProblem, in a process started without FIPS 140-3
+// mode: GODEBUG asking for it now is a problem; asking for nothing, or
+// turning it off last, is not.
+func TestFIPSEnvironmentProblem(t *testing.T) {
+	if fips140.Enabled() {
+		t.Skip("this process is in FIPS 140-3 mode")
+	}
+	for godebug, problem := range map[string]bool{
+		"":                         false,
+		"asyncpreemptoff=1":        false,
+		"fips140=off":              false,
+		"fips140=only,fips140=off": false,
+		"fips140=on":               true,
+		"fips140=debug":            true,
+		"x=1,fips140=only":         true,
+		"fips140=off,fips140=only": true,
+	} {
+		got := FIPSEnvironmentProblem(godebug)
+		if (got != "") != problem {
+			t.Errorf("GODEBUG=%q: %q", godebug, got)
+		}
+		if problem && !strings.Contains(got, "FIPS140=") {
+			t.Errorf("GODEBUG=%q: the message does not say what to do: %q", godebug, got)
+		}
+	}
 }

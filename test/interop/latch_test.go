@@ -14,7 +14,8 @@ import (
 // TestLatchWakeups: a Go-TLS server under a workload that waits on latches
 // all the time: row-lock handoffs between 8 pgbench clients on a scale-1
 // database (one branch row for everyone), and reads through the I/O
-// workers (io_method=worker) from a table larger than shared_buffers. Each
+// workers (io_method=worker) from a table larger than shared_buffers; then
+// the handoffs with pgcrypto, which loads Go into each backend. Each
 // handoff and each completed read wakes the waiting backend with SIGURG.
 // The Go runtime in a backend must not swallow those signals: one lost
 // wakeup leaves a backend waiting forever, pgbench never finishes and the
@@ -38,12 +39,23 @@ func TestLatchWakeups(t *testing.T) {
 	scan := filepath.Join(t.TempDir(), "scan.sql")
 	must(t, os.WriteFile(scan, []byte("SELECT count(*) FROM big WHERE g % 1000 = :client_id;\n"), 0o644))
 
+	// The handoffs again, each client's backend running pgcrypto, that is
+	// Go, between its waits.
+	f.srv.sql(t, "CREATE EXTENSION pgcrypto")
+	crypto := filepath.Join(t.TempDir(), "crypto.sql")
+	must(t, os.WriteFile(crypto, []byte(`BEGIN;
+UPDATE pgbench_branches SET bbalance = bbalance + 1 WHERE bid = 1;
+SELECT pgp_sym_decrypt(pgp_sym_encrypt(encode(digest(:client_id::text, 'sha256'), 'hex'), 'pw', 's2k-count=1024'), 'pw');
+END;
+`), 0o644))
+
 	for _, w := range []struct {
 		name string
 		args []string
 	}{
 		{"row-lock handoffs", []string{"-c", "8", "-j", "2", "-T", "8", "-b", "tpcb-like"}},
 		{"I/O worker reads", []string{"-c", "4", "-j", "2", "-T", "8", "-f", scan}},
+		{"row-lock handoffs with pgcrypto", []string{"-c", "8", "-j", "2", "-T", "8", "-f", crypto}},
 	} {
 		t.Run(w.name, func(t *testing.T) {
 			start := time.Now()

@@ -144,26 +144,47 @@ be_gotls_load(char *errbuf, size_t errlen)
 	return &gotls_library;
 }
 
+/* Reads a varint length at *p (advanced past it); 0 if malformed. */
+static size_t
+read_varint(const unsigned char **p, const unsigned char *end)
+{
+	size_t		n = 0;
+	int			shift;
+
+	for (shift = 0; *p < end && shift < 28; shift += 7)
+	{
+		n |= (size_t) (**p & 0x7f) << shift;
+		if ((*(*p)++ & 0x80) == 0)
+			return n;
+	}
+	return 0;
+}
+
 /*
- * Copy into buf the Go version that built the library file, reading it from
- * the file without loading it: Go records it in its build information
- * (what `go version FILE` prints), the magic "\xff Go buildinf:", a 32-byte
- * header whose flag 2 says strings follow inline, then the version as a
- * varint-length-prefixed string.  False if it cannot be found.
+ * Read what the library file's build information says, without loading
+ * it: the Go version that built it, and its compiled-in GODEBUG defaults
+ * (FIPS140=on|only builds record fips140 there).  Go writes it as `go
+ * version -m FILE` prints it: the magic "\xff Go buildinf:", a 32-byte
+ * header whose flag 2 says strings follow inline, the version and then the
+ * module information, each a varint-length-prefixed string; the latter has
+ * a line "build\tDefaultGODEBUG=..." when there are defaults.  False if
+ * the version cannot be found; godebug is "" when there are none.
  */
 static bool
-read_go_version(const char *path, char *buf, size_t len)
+read_build_info(const char *path, char *version, size_t version_len,
+				char *godebug, size_t godebug_len)
 {
 	static const char magic[] = "\xff Go buildinf:";
+	static const char defaults[] = "\tDefaultGODEBUG=";
 	int			fd;
 	struct stat st;
 	const unsigned char *map;
 	const unsigned char *p,
 			   *end;
-	size_t		n = 0;
-	int			shift = 0;
+	size_t		n;
 	bool		ok = false;
 
+	godebug[0] = '\0';
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
@@ -181,17 +202,32 @@ read_go_version(const char *path, char *buf, size_t len)
 	p = memmem(map, st.st_size, magic, sizeof(magic) - 1);
 	if (p != NULL && end - p > 33 && (p[15] & 2) != 0)
 	{
-		for (p += 32; p < end && shift < 28; shift += 7)
+		p += 32;
+		n = read_varint(&p, end);
+		if (n > 0 && n < 64 && (size_t) (end - p) >= n && n < version_len)
 		{
-			n |= (size_t) (*p & 0x7f) << shift;
-			if ((*p++ & 0x80) == 0)
-				break;
-		}
-		if (n > 0 && n < 64 && (size_t) (end - p) >= n && n < len)
-		{
-			memcpy(buf, p, n);
-			buf[n] = '\0';
+			memcpy(version, p, n);
+			version[n] = '\0';
 			ok = true;
+			p += n;
+			n = read_varint(&p, end);
+			if (n > 0 && (size_t) (end - p) >= n)
+			{
+				const unsigned char *line = memmem(p, n, defaults, sizeof(defaults) - 1);
+
+				if (line != NULL)
+				{
+					const unsigned char *value = line + sizeof(defaults) - 1;
+					const unsigned char *eol = memchr(value, '\n', p + n - value);
+					size_t		len = (eol != NULL ? eol : p + n) - value;
+
+					if (len < godebug_len)
+					{
+						memcpy(godebug, value, len);
+						godebug[len] = '\0';
+					}
+				}
+			}
 		}
 	}
 	munmap((void *) map, st.st_size);
@@ -199,17 +235,13 @@ read_go_version(const char *path, char *buf, size_t len)
 }
 
 /*
- * fips_mode
- *		Go's FIPS 140-3 mode as GODEBUG sets it for the TLS process, which
- *		inherits the postmaster's environment: NULL when off.  The last
- *		fips140 setting in the list wins, as in Go.
+ * fips_mode_in
+ *		The FIPS 140-3 mode a GODEBUG list sets, starting from mode: the last
+ *		fips140 setting in the list wins, as in Go.  NULL means off.
  */
 static const char *
-fips_mode(void)
+fips_mode_in(const char *godebug, const char *mode)
 {
-	const char *godebug = getenv("GODEBUG");
-	const char *mode = NULL;
-
 	while (godebug != NULL && *godebug != '\0')
 	{
 		size_t		len = strcspn(godebug, ",");
@@ -244,11 +276,19 @@ show_ssl_library(void)
 	{
 		char		path[MAXPGPATH];
 		char		version[64];
-		const char *fips = fips_mode();
+		char		defaults[256];
+		const char *fips;
 
 		library_path(path);
-		if (!read_go_version(path, version, sizeof(version)))
+		if (!read_build_info(path, version, sizeof(version), defaults, sizeof(defaults)))
 			version[0] = '\0';
+
+		/*
+		 * The TLS process's mode: the library's build default (pg_tlsd is
+		 * built with the same FIPS140), unless GODEBUG in the environment,
+		 * which it inherits from the postmaster, says otherwise.
+		 */
+		fips = fips_mode_in(getenv("GODEBUG"), fips_mode_in(defaults, NULL));
 		if (version[0] != '\0' && fips != NULL)
 			snprintf(value, sizeof(value), "%s (%s, %s)", ssl_library, version, fips);
 		else if (version[0] != '\0' || fips != NULL)
