@@ -344,16 +344,24 @@ typedef uintptr_t gotls_crypto;
 #define GOTLS_CRYPTO_MATH			-7	/* a zero modulus, no inverse */
 
 /*
- * gotls_digest_new starts the digest EVP_get_digestbyname(name) would
- * find ("sha256", "SHA2-256", ...), with its sizes.
+ * Digests, by the names EVP_get_digestbyname knows ("sha256", "SHA2-256",
+ * ...).  gotls_digest_sizes looks one up.  A message that fits a caller's
+ * buffer needs no digest object: gotls_digest_final with digest 0 hashes
+ * data alone, one call into Go per message.  Longer messages go through a
+ * digest from gotls_digest_new and gotls_digest_update.
  */
-extern int	gotls_digest_new(gotls_cchar *name, gotls_crypto *digest,
-							 size_t *result_size, size_t *block_size);
+extern int	gotls_digest_sizes(gotls_cchar *name, size_t *result_size,
+							   size_t *block_size);
+extern int	gotls_digest_new(gotls_cchar *name, gotls_crypto *digest);
 extern void gotls_digest_update(gotls_crypto digest, gotls_cvoid *data,
 								size_t len);
-/* Writes result_size bytes to out; the digest then starts over. */
-extern void gotls_digest_final(gotls_crypto digest, void *out);
-extern void gotls_digest_reset(gotls_crypto digest);
+
+/*
+ * gotls_digest_final adds data to digest (or with digest 0, starts one of
+ * name) and writes result_size bytes to out; digest then starts over.
+ */
+extern void gotls_digest_final(gotls_crypto digest, gotls_cchar *name,
+							   gotls_cvoid *data, size_t len, void *out);
 
 /*
  * gotls_cipher_sizes reports a cipher's block size (which is also its IV
@@ -392,12 +400,16 @@ typedef struct gotls_bignum
  * Results are written to out, which must hold the modulus's length, with
  * no leading zeros; *out_len gets their count.
  *
- * gotls_mod_exp: base^exp mod m (RSA).  gotls_elgamal_encrypt: c1 = g^k,
- * c2 = m*y^k mod p for a random k of k_bits bits.  gotls_elgamal_decrypt:
- * m = c2 / c1^x mod p.
+ * gotls_mod_exp: base^exp mod m (RSA encryption).  gotls_rsa_decrypt: c^d
+ * mod n, through p and q when they are n's factors.  gotls_elgamal_encrypt:
+ * c1 = g^k, c2 = m*y^k mod p for a random k of k_bits bits.
+ * gotls_elgamal_decrypt: m = c2 / c1^x mod p.
  */
 extern int	gotls_mod_exp(gotls_bignum base, gotls_bignum exp, gotls_bignum m,
 						  void *out, size_t *out_len);
+extern int	gotls_rsa_decrypt(gotls_bignum n, gotls_bignum e, gotls_bignum d,
+							  gotls_bignum p, gotls_bignum q, gotls_bignum c,
+							  void *out, size_t *out_len);
 extern int	gotls_elgamal_encrypt(gotls_bignum p, gotls_bignum g,
 								  gotls_bignum y, gotls_bignum m, int k_bits,
 								  void *c1, size_t *c1_len,

@@ -64,16 +64,23 @@ func cryptoObject[T any](h C.gotls_crypto) (v T, ok bool) {
 	return v, ok
 }
 
+//export gotls_digest_sizes
+func gotls_digest_sizes(name *C.gotls_cchar, resultSize, blockSize *C.size_t) C.int {
+	h, err := pgcrypto.NewDigest(goString(name))
+	if err == nil {
+		*resultSize, *blockSize = C.size_t(h.Size()), C.size_t(h.BlockSize())
+	}
+	return cryptoStatus(err)
+}
+
 //export gotls_digest_new
-func gotls_digest_new(name *C.gotls_cchar, out *C.gotls_crypto, resultSize, blockSize *C.size_t) C.int {
+func gotls_digest_new(name *C.gotls_cchar, out *C.gotls_crypto) C.int {
 	checkIn()
 	h, err := pgcrypto.NewDigest(goString(name))
-	if err != nil {
-		return cryptoStatus(err)
+	if err == nil {
+		*out = C.gotls_crypto(cgo.NewHandle(h))
 	}
-	*out = C.gotls_crypto(cgo.NewHandle(h))
-	*resultSize, *blockSize = C.size_t(h.Size()), C.size_t(h.BlockSize())
-	return C.GOTLS_CRYPTO_OK
+	return cryptoStatus(err)
 }
 
 //export gotls_digest_update
@@ -85,19 +92,20 @@ func gotls_digest_update(d C.gotls_crypto, data *C.gotls_cvoid, n C.size_t) {
 }
 
 //export gotls_digest_final
-func gotls_digest_final(d C.gotls_crypto, out unsafe.Pointer) {
+func gotls_digest_final(d C.gotls_crypto, name *C.gotls_cchar, data *C.gotls_cvoid, n C.size_t, out unsafe.Pointer) {
 	checkIn()
-	if h, ok := cryptoObject[hash.Hash](d); ok {
-		h.Sum(unsafe.Slice((*byte)(out), h.Size())[:0])
-		h.Reset()
+	var h hash.Hash
+	if d != 0 {
+		h, _ = cryptoObject[hash.Hash](d)
+	} else {
+		h, _ = pgcrypto.NewDigest(goString(name))
 	}
-}
-
-//export gotls_digest_reset
-func gotls_digest_reset(d C.gotls_crypto) {
-	if h, ok := cryptoObject[hash.Hash](d); ok {
-		h.Reset()
+	if h == nil {
+		return
 	}
+	h.Write(cBytes(unsafe.Pointer(data), n))
+	h.Sum(unsafe.Slice((*byte)(out), h.Size())[:0])
+	h.Reset()
 }
 
 //export gotls_cipher_sizes
@@ -168,6 +176,16 @@ func gotls_mod_exp(base, exp, m C.gotls_bignum, out unsafe.Pointer, outLen *C.si
 	checkIn()
 	r, err := pgcrypto.ModExp(bignum(base), bignum(exp), bignum(m))
 	if err != nil || !putBignum(r, out, outLen, int(m.len)) {
+		return C.GOTLS_CRYPTO_MATH
+	}
+	return C.GOTLS_CRYPTO_OK
+}
+
+//export gotls_rsa_decrypt
+func gotls_rsa_decrypt(n, e, d, p, q, c C.gotls_bignum, out unsafe.Pointer, outLen *C.size_t) C.int {
+	checkIn()
+	r, err := pgcrypto.RSADecrypt(bignum(n), bignum(e), bignum(d), bignum(p), bignum(q), bignum(c))
+	if err != nil || !putBignum(r, out, outLen, int(n.len)) {
 		return C.GOTLS_CRYPTO_MATH
 	}
 	return C.GOTLS_CRYPTO_OK

@@ -27,6 +27,29 @@ func TestRSA(t *testing.T) {
 	if _, err := ModExp(m, e, nil); !errors.Is(err, ErrMath) {
 		t.Errorf("modulus 0: %v", err)
 	}
+
+	p, q := key.Primes[0].Bytes(), key.Primes[1].Bytes()
+	for _, k := range []struct {
+		name string
+		p, q []byte
+	}{
+		{"with its primes", p, q},
+		{"with the primes swapped", q, p},
+		{"without primes", nil, nil},
+		{"with primes not of n", big.NewInt(3).Bytes(), big.NewInt(5).Bytes()},
+		{"with a wrong prime", p, p},
+	} {
+		got, err := RSADecrypt(n, e, d, k.p, k.q, c)
+		if err != nil || !bytes.Equal(got, m) {
+			t.Errorf("RSADecrypt %s: %q, %v", k.name, got, err)
+		}
+	}
+	// A d that does not match e: the result must still be c^d mod n.
+	badD := new(big.Int).Add(key.D, big.NewInt(2)).Bytes()
+	want, _ := ModExp(c, badD, n)
+	if got, _ := RSADecrypt(n, e, badD, p, q, c); !bytes.Equal(got, want) {
+		t.Error("RSADecrypt with a d not matching e differs from c^d mod n")
+	}
 }
 
 func TestElGamal(t *testing.T) {

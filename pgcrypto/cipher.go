@@ -5,7 +5,6 @@ import (
 	"crypto/cipher"
 	"crypto/des"
 	"crypto/fips140"
-	"crypto/subtle"
 
 	"golang.org/x/crypto/blowfish"
 	"golang.org/x/crypto/cast5"
@@ -105,8 +104,8 @@ type Cipher struct {
 	mode    mode
 	decrypt bool
 	padding bool
-	iv      []byte // CBC: the last ciphertext block; CFB: the feedback stream
-	stream  cipher.Stream
+	blocks  cipher.BlockMode // ECB and CBC
+	stream  cipher.Stream    // CFB
 }
 
 // NewCipher prepares name with key and iv (nil for zeros; otherwise the
@@ -130,19 +129,24 @@ func NewCipher(name string, key, iv []byte, decrypt, padding bool) (*Cipher, err
 		return nil, ErrInit
 	}
 	c := &Cipher{block: b, mode: k.mode, decrypt: decrypt, padding: padding && k.mode != cfb}
-	c.iv = make([]byte, b.BlockSize())
+	ivBytes := make([]byte, b.BlockSize())
 	if iv != nil {
-		if len(iv) != len(c.iv) {
+		if len(iv) != len(ivBytes) {
 			return nil, ErrInit
 		}
-		copy(c.iv, iv)
+		copy(ivBytes, iv)
 	}
-	if k.mode == cfb {
-		if decrypt {
-			c.stream = cipher.NewCFBDecrypter(b, c.iv) //nolint:staticcheck // OpenSSL's CFB, which pgcrypto offers
-		} else {
-			c.stream = cipher.NewCFBEncrypter(b, c.iv) //nolint:staticcheck
-		}
+	switch {
+	case k.mode == ecb:
+		c.blocks = ecbMode{b, decrypt}
+	case k.mode == cbc && decrypt:
+		c.blocks = cipher.NewCBCDecrypter(b, ivBytes)
+	case k.mode == cbc:
+		c.blocks = cipher.NewCBCEncrypter(b, ivBytes)
+	case decrypt:
+		c.stream = cipher.NewCFBDecrypter(b, ivBytes) //nolint:staticcheck // OpenSSL's CFB, which pgcrypto offers
+	default:
+		c.stream = cipher.NewCFBEncrypter(b, ivBytes) //nolint:staticcheck
 	}
 	return c, nil
 }
@@ -167,43 +171,46 @@ func (c *Cipher) Crypt(dst, src []byte) (int, error) {
 		return len(src), nil
 	}
 	bs := c.block.BlockSize()
-	in := src
-	if !c.decrypt && c.padding {
-		n := bs - len(src)%bs
-		in = make([]byte, len(src)+n)
-		copy(in, src)
-		for i := len(src); i < len(in); i++ {
-			in[i] = byte(n)
-		}
-	}
-	if len(in)%bs != 0 || (c.decrypt && c.padding && len(in) == 0) {
+	whole := len(src) - len(src)%bs
+	switch {
+	case c.decrypt && c.padding && (len(src) == 0 || whole != len(src)):
+		return 0, fail
+	case !c.padding && whole != len(src):
 		return 0, fail
 	}
-	for off := 0; off < len(in); off += bs {
-		c.cryptBlock(dst[off:off+bs], in[off:off+bs])
+	c.blocks.CryptBlocks(dst[:whole], src[:whole])
+	switch {
+	case !c.padding:
+		return whole, nil
+	case c.decrypt:
+		return unpad(dst[:whole], bs)
 	}
-	if !c.decrypt || !c.padding {
-		return len(in), nil
+	// The last block: what is left of src, padded with its length.
+	last := make([]byte, bs)
+	n := copy(last, src[whole:])
+	for i := n; i < bs; i++ {
+		last[i] = byte(bs - n)
 	}
-	return unpad(dst[:len(in)], bs)
+	c.blocks.CryptBlocks(dst[whole:whole+bs], last)
+	return whole + bs, nil
 }
 
-func (c *Cipher) cryptBlock(dst, src []byte) {
-	switch {
-	case c.mode == ecb && c.decrypt:
-		c.block.Decrypt(dst, src)
-	case c.mode == ecb:
-		c.block.Encrypt(dst, src)
-	case c.decrypt:
-		var next [aes.BlockSize]byte
-		copy(next[:], src) // src and dst may be the same
-		c.block.Decrypt(dst, src)
-		subtle.XORBytes(dst, dst, c.iv)
-		copy(c.iv, next[:len(c.iv)])
-	default:
-		subtle.XORBytes(dst, src, c.iv)
-		c.block.Encrypt(dst, dst)
-		copy(c.iv, dst)
+// ecbMode is ECB, which crypto/cipher leaves out: each block on its own.
+type ecbMode struct {
+	b       cipher.Block
+	decrypt bool
+}
+
+func (m ecbMode) BlockSize() int { return m.b.BlockSize() }
+
+func (m ecbMode) CryptBlocks(dst, src []byte) {
+	bs := m.b.BlockSize()
+	for off := 0; off < len(src); off += bs {
+		if m.decrypt {
+			m.b.Decrypt(dst[off:off+bs], src[off:off+bs])
+		} else {
+			m.b.Encrypt(dst[off:off+bs], src[off:off+bs])
+		}
 	}
 }
 

@@ -86,15 +86,16 @@ pgcrypto_go(void)
 	/* Unloading a Go library is not supported: on error it stays mapped. */
 	PG_TRY();
 	{
+		resolve(handle, path, "gotls_digest_sizes", (void **) &lib.digest_sizes);
 		resolve(handle, path, "gotls_digest_new", (void **) &lib.digest_new);
 		resolve(handle, path, "gotls_digest_update", (void **) &lib.digest_update);
 		resolve(handle, path, "gotls_digest_final", (void **) &lib.digest_final);
-		resolve(handle, path, "gotls_digest_reset", (void **) &lib.digest_reset);
 		resolve(handle, path, "gotls_cipher_sizes", (void **) &lib.cipher_sizes);
 		resolve(handle, path, "gotls_cipher_new", (void **) &lib.cipher_new);
 		resolve(handle, path, "gotls_cipher_crypt", (void **) &lib.cipher_crypt);
 		resolve(handle, path, "gotls_crypto_free", (void **) &lib.crypto_free);
 		resolve(handle, path, "gotls_mod_exp", (void **) &lib.mod_exp);
+		resolve(handle, path, "gotls_rsa_decrypt", (void **) &lib.rsa_decrypt);
 		resolve(handle, path, "gotls_elgamal_encrypt", (void **) &lib.elgamal_encrypt);
 		resolve(handle, path, "gotls_elgamal_decrypt", (void **) &lib.elgamal_decrypt);
 		resolve(handle, path, "gotls_fips_mode", (void **) &lib.fips_mode);
@@ -192,29 +193,69 @@ report_not_approved(const char *what, const char *name)
 }
 
 /*
- * Digests.  Updates are gathered here and passed to Go a buffer at a time:
- * callers feed some digests a few bytes per call (pgp-s2k.c hashes the salt
- * and the password in turn, up to 65 MB of them), and each call into Go
- * costs far more than hashing a few bytes.
+ * Digests.  Updates are gathered here and passed to Go a buffer at a time,
+ * and a message that fits the buffer is hashed in one call into Go,
+ * without a Go digest: callers feed some digests a few bytes per call
+ * (pgp-s2k.c hashes the salt and the password in turn, up to 65 MB of
+ * them), digest() makes one digest per row, and each call into Go costs
+ * more than hashing a short message.
  */
 
-#define DIGEST_BUFFER 4096
+#define DIGEST_BUFFER 1024
 
 typedef struct GoDigest
 {
-	GoObject	obj;			/* first: the resource owner frees it */
+	GoObject	obj;			/* first: the resource owner frees it; its
+								 * handle is 0 until the buffer overflows */
+	char		name[NAMEDATALEN];
 	size_t		result_size;
 	size_t		block_size;
 	size_t		buffered;
 	uint8		buffer[DIGEST_BUFFER];
 } GoDigest;
 
+/*
+ * Digest sizes by name, so that finding a digest does not call into Go each
+ * time: a few names at most are in use in a session.
+ */
+typedef struct DigestSizes
+{
+	char		name[NAMEDATALEN];
+	int			status;
+	size_t		result_size;
+	size_t		block_size;
+} DigestSizes;
+
+static DigestSizes digest_sizes[8];
+static int	digest_sizes_next = 0;
+
+static const DigestSizes *
+lookup_digest(const char *name)
+{
+	DigestSizes *d;
+	int			i;
+
+	for (i = 0; i < lengthof(digest_sizes); i++)
+		if (digest_sizes[i].name[0] != '\0' && strcmp(digest_sizes[i].name, name) == 0)
+			return &digest_sizes[i];
+
+	d = &digest_sizes[digest_sizes_next];
+	digest_sizes_next = (digest_sizes_next + 1) % lengthof(digest_sizes);
+	d->status = pgcrypto_go()->digest_sizes(name, &d->result_size, &d->block_size);
+	strlcpy(d->name, name, sizeof(d->name));
+	return d;
+}
+
+/* Passes the buffer to Go, starting a Go digest if there is none yet. */
 static void
 digest_flush(GoDigest *digest)
 {
-	if (digest->buffered > 0)
-		pgcrypto_go()->digest_update(digest->obj.handle, digest->buffer,
-									 digest->buffered);
+	const GoCrypto *go = pgcrypto_go();
+
+	if (digest->obj.handle == 0 &&
+		go->digest_new(digest->name, &digest->obj.handle) != GOTLS_CRYPTO_OK)
+		elog(ERROR, "pgcrypto could not start digest \"%s\"", digest->name);
+	go->digest_update(digest->obj.handle, digest->buffer, digest->buffered);
 	digest->buffered = 0;
 }
 
@@ -235,8 +276,10 @@ digest_reset(PX_MD *h)
 {
 	GoDigest   *digest = h->p.ptr;
 
+	if (digest->obj.handle != 0)
+		pgcrypto_go()->crypto_free(digest->obj.handle);
+	digest->obj.handle = 0;
 	digest->buffered = 0;
-	pgcrypto_go()->digest_reset(digest->obj.handle);
 }
 
 static void
@@ -244,14 +287,19 @@ digest_update(PX_MD *h, const uint8 *data, unsigned dlen)
 {
 	GoDigest   *digest = h->p.ptr;
 
-	if (digest->buffered + dlen > DIGEST_BUFFER)
-		digest_flush(digest);
-	if (dlen >= DIGEST_BUFFER)
-		pgcrypto_go()->digest_update(digest->obj.handle, data, dlen);
-	else
+	while (dlen > 0)
 	{
-		memcpy(digest->buffer + digest->buffered, data, dlen);
-		digest->buffered += dlen;
+		unsigned	n = Min(dlen, DIGEST_BUFFER - digest->buffered);
+
+		if (n == 0)
+		{
+			digest_flush(digest);
+			continue;
+		}
+		memcpy(digest->buffer + digest->buffered, data, n);
+		digest->buffered += n;
+		data += n;
+		dlen -= n;
 	}
 }
 
@@ -260,8 +308,10 @@ digest_finish(PX_MD *h, uint8 *dst)
 {
 	GoDigest   *digest = h->p.ptr;
 
-	digest_flush(digest);
-	pgcrypto_go()->digest_final(digest->obj.handle, dst);
+	pgcrypto_go()->digest_final(digest->obj.handle, digest->name,
+								digest->buffer, digest->buffered, dst);
+	px_memset(digest->buffer, 0, digest->buffered);
+	digest->buffered = 0;
 }
 
 static void
@@ -274,21 +324,24 @@ digest_free(PX_MD *h)
 int
 px_find_digest(const char *name, PX_MD **res)
 {
-	const GoCrypto *go = pgcrypto_go();
+	const DigestSizes *sizes;
 	GoDigest   *digest;
 	PX_MD	   *h;
-	int			status;
+
+	if (strlen(name) >= NAMEDATALEN)
+		return PXE_NO_HASH;
+	sizes = lookup_digest(name);
+	if (sizes->status == GOTLS_CRYPTO_UNKNOWN)
+		return PXE_NO_HASH;
+	if (sizes->status == GOTLS_CRYPTO_NOT_APPROVED)
+		report_not_approved("digest", name);
+	if (sizes->status != GOTLS_CRYPTO_OK)
+		return PXE_CIPHER_INIT;
 
 	digest = new_go_object(sizeof(*digest));
-	status = go->digest_new(name, &digest->obj.handle,
-							&digest->result_size, &digest->block_size);
-	if (status == GOTLS_CRYPTO_NOT_APPROVED)
-		report_not_approved("digest", name);
-	if (status != GOTLS_CRYPTO_OK)
-	{
-		free_go_object(&digest->obj);
-		return status == GOTLS_CRYPTO_UNKNOWN ? PXE_NO_HASH : PXE_CIPHER_INIT;
-	}
+	strlcpy(digest->name, name, sizeof(digest->name));
+	digest->result_size = sizes->result_size;
+	digest->block_size = sizes->block_size;
 
 	h = palloc(sizeof(*h));
 	h->result_size = digest_result_size;

@@ -18,12 +18,13 @@
 
 typedef struct GoCrypto
 {
-	int			(*digest_new) (gotls_cchar *name, gotls_crypto *digest,
-							   size_t *result_size, size_t *block_size);
+	int			(*digest_sizes) (gotls_cchar *name, size_t *result_size,
+								 size_t *block_size);
+	int			(*digest_new) (gotls_cchar *name, gotls_crypto *digest);
 	void		(*digest_update) (gotls_crypto digest, gotls_cvoid *data,
 								  size_t len);
-	void		(*digest_final) (gotls_crypto digest, void *out);
-	void		(*digest_reset) (gotls_crypto digest);
+	void		(*digest_final) (gotls_crypto digest, gotls_cchar *name,
+								 gotls_cvoid *data, size_t len, void *out);
 	int			(*cipher_sizes) (gotls_cchar *name, size_t *block_size,
 								 size_t *max_key);
 	int			(*cipher_new) (gotls_cchar *name, int decrypt, int padding,
@@ -34,6 +35,9 @@ typedef struct GoCrypto
 	void		(*crypto_free) (gotls_crypto h);
 	int			(*mod_exp) (gotls_bignum base, gotls_bignum exp,
 							gotls_bignum m, void *out, size_t *out_len);
+	int			(*rsa_decrypt) (gotls_bignum n, gotls_bignum e, gotls_bignum d,
+								gotls_bignum p, gotls_bignum q, gotls_bignum c,
+								void *out, size_t *out_len);
 	int			(*elgamal_encrypt) (gotls_bignum p, gotls_bignum g,
 									gotls_bignum y, gotls_bignum m,
 									int k_bits, void *c1, size_t *c1_len,

@@ -111,9 +111,7 @@ pgp_elgamal_encrypt(PGP_PubKey *pk, PGP_MPI *m, PGP_MPI **c1_p, PGP_MPI **c2_p)
 								 c1, &c1_len, c2, &c2_len);
 	*c1_p = result_mpi(status, c1, c1_len, p.len);
 	*c2_p = result_mpi(status, c2, c2_len, p.len);
-	if (*c1_p == NULL || *c2_p == NULL)
-		return PXE_PGP_MATH_FAILED;
-	return 0;
+	return *c1_p && *c2_p ? 0 : PXE_PGP_MATH_FAILED;
 }
 
 int
@@ -134,14 +132,12 @@ pgp_elgamal_decrypt(PGP_PubKey *pk, PGP_MPI *c1, PGP_MPI *c2, PGP_MPI **msg_p)
 	msg = result_buffer(p.len);
 	status = go->elgamal_decrypt(p, x, b1, b2, msg, &msg_len);
 	*msg_p = result_mpi(status, msg, msg_len, p.len);
-	if (*msg_p == NULL)
-		return PXE_PGP_MATH_FAILED;
-	return 0;
+	return *msg_p ? 0 : PXE_PGP_MATH_FAILED;
 }
 
-/* RSA: the public (c = m^e) and private (m = c^d) operations, mod n. */
-static int
-rsa_mod_exp(PGP_MPI *base, PGP_MPI *exp, PGP_MPI *mod, PGP_MPI **res)
+/* RSA encryption: c = m^e mod n. */
+int
+pgp_rsa_encrypt(PGP_PubKey *pk, PGP_MPI *m, PGP_MPI **c_p)
 {
 	const GoCrypto *go = pgcrypto_go();
 	gotls_bignum b,
@@ -151,24 +147,42 @@ rsa_mod_exp(PGP_MPI *base, PGP_MPI *exp, PGP_MPI *mod, PGP_MPI **res)
 	size_t		out_len = 0;
 	int			status;
 
-	if (!mpi_bignum(base, &b) || !mpi_bignum(exp, &e) || !mpi_bignum(mod, &n))
+	if (!mpi_bignum(m, &b) || !mpi_bignum(pk->pub.rsa.e, &e) ||
+		!mpi_bignum(pk->pub.rsa.n, &n))
 		return PXE_PGP_MATH_FAILED;
 	out = result_buffer(n.len);
 	status = go->mod_exp(b, e, n, out, &out_len);
-	*res = result_mpi(status, out, out_len, n.len);
-	if (*res == NULL)
-		return PXE_PGP_MATH_FAILED;
-	return 0;
+	*c_p = result_mpi(status, out, out_len, n.len);
+	return *c_p ? 0 : PXE_PGP_MATH_FAILED;
 }
 
-int
-pgp_rsa_encrypt(PGP_PubKey *pk, PGP_MPI *m, PGP_MPI **c_p)
-{
-	return rsa_mod_exp(m, pk->pub.rsa.e, pk->pub.rsa.n, c_p);
-}
-
+/*
+ * RSA decryption: m = c^d mod n, which the library computes from the key's
+ * primes p and q when they are n's factors (a third of the work).
+ */
 int
 pgp_rsa_decrypt(PGP_PubKey *pk, PGP_MPI *c, PGP_MPI **m_p)
 {
-	return rsa_mod_exp(c, pk->sec.rsa.d, pk->pub.rsa.n, m_p);
+	const GoCrypto *go = pgcrypto_go();
+	gotls_bignum n,
+				e,
+				d,
+				p,
+				q,
+				b;
+	uint8	   *out;
+	size_t		out_len = 0;
+	int			status;
+
+	if (!mpi_bignum(pk->pub.rsa.n, &n) || !mpi_bignum(pk->pub.rsa.e, &e) ||
+		!mpi_bignum(pk->sec.rsa.d, &d) || !mpi_bignum(c, &b))
+		return PXE_PGP_MATH_FAILED;
+	/* Without usable primes, the library falls back to c^d mod n. */
+	if (pk->sec.rsa.p == NULL || pk->sec.rsa.q == NULL ||
+		!mpi_bignum(pk->sec.rsa.p, &p) || !mpi_bignum(pk->sec.rsa.q, &q))
+		p.len = q.len = 0;
+	out = result_buffer(n.len);
+	status = go->rsa_decrypt(n, e, d, p, q, b, out, &out_len);
+	*m_p = result_mpi(status, out, out_len, n.len);
+	return *m_p ? 0 : PXE_PGP_MATH_FAILED;
 }
