@@ -278,9 +278,11 @@ bench: all $(TOOLS) $(B)/tools/pgtls_crossing
 	@bash build/install-deps.sh bench
 	@rm -rf $(B)/bench && mkdir -p $(B)/bench && $(if $(AS_TESTER),chown pggotls $(B)/bench,true)
 	@$(AS_TESTER) bash bench/run.sh $(PREFIX) $(OPENSSL_PREFIX) $(B)/tools $(B)/bench
-	@mkdir -p bench/results && cp $(B)/bench/results.md $(B)/bench/results.dat $(B)/bench/raw.dat bench/results/
+	@$(AS_TESTER) bash bench/pgcrypto.sh $(PREFIX) $(OPENSSL_PREFIX) $(TREE) $(B)/bench
+	@mkdir -p bench/results && cp $(B)/bench/results.md $(B)/bench/results.dat $(B)/bench/raw.dat \
+		$(B)/bench/pgcrypto.md $(B)/bench/pgcrypto.dat bench/results/
 	@if [ -f $(B)/bench/chart.png ]; then cp $(B)/bench/chart.png bench/results/; fi
-	$(call say,results in bench/results/results.md and chart.png)
+	$(call say,results in bench/results/results.md pgcrypto.md and chart.png)
 
 clean:
 	rm -rf $(B)/lib $(B)/pg-go $(B)/pg-openssl $(B)/meson-go $(STAMP)/install-* $(STAMP)/meson-go
