@@ -189,7 +189,7 @@ report_not_approved(const char *what, const char *name)
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("%s \"%s\" is not approved in FIPS 140-3 mode", what, name),
-			 errdetail("Go's cryptography runs with GODEBUG=fips140=only, which allows approved algorithms only.")));
+			 errdetail("Go's cryptography runs in FIPS 140-3 mode with approved algorithms only (fips140=only).")));
 }
 
 /*
