@@ -218,11 +218,11 @@ check-ssl-tap: all
 	@$(call tap-dir,src/test/ssl)
 	@$(AS_TESTER) env PG_TEST_EXTRA=ssl bash test/tap.sh $(B)/pg-go src/test/ssl $(SSL_TAP)
 
-# contrib's regression suites against a Go-TLS server, over verify-full
-# TLS (pgcrypto is built with OpenSSL only: docs/status.md).
+# contrib's and the PLs' regression suites against a Go-TLS server, over
+# verify-full TLS.
 check-contrib: all $(B)/tools/mkcerts
-	$(call say,contrib regression suites: Go psql to Go server over TLS)
-	@$(if $(AS_TESTER),chown -R pggotls $(B)/pg-go/contrib,true)
+	$(call say,contrib and PL regression suites: Go psql to Go server over TLS)
+	@$(if $(AS_TESTER),chown -R pggotls $(B)/pg-go/contrib $(B)/pg-go/src/pl,true)
 	@$(AS_TESTER) bash test/contrib.sh $(PREFIX) $(B)/pg-go $(B)/tools
 
 INTEROP_TEST = cd test/interop && $(AS_TESTER) env PG_GO_PREFIX=$(PREFIX) PG_OPENSSL_PREFIX=$(OPENSSL_PREFIX) PG_GO_FIPS_PREFIX=$(FIPS_PREFIX) \

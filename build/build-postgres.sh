@@ -11,14 +11,15 @@ jobs=${JOBS:-$(nproc)}
 # What Debian's postgresql-18 package is configured with, so that the Go
 # build is a server people would run: the libraries of the server and its
 # data types (ICU, lz4, zstd, libxml, libxslt, uuid; readline and zlib by
-# default), PL/Perl and PL/Python, PAM and LDAP authentication, systemd
-# notification. Only the TLS library differs between the Go and the
-# OpenSSL build. Not yet NLS, GSSAPI, PL/Tcl, SELinux, LLVM: see
-# docs/status.md.
+# default), PL/Perl, PL/Python and PL/Tcl, PAM, LDAP and GSSAPI
+# authentication, systemd notification, SELinux (sepgsql), JIT (LLVM),
+# translated messages (NLS) and DTrace probes. Only the TLS library
+# differs between the Go and the OpenSSL build.
 args=(--prefix="$prefix" --with-ssl="$ssl" --enable-tap-tests --enable-debug
 	--with-icu --with-lz4 --with-zstd --with-libxml --with-libxslt
-	--with-uuid=e2fs --with-perl --with-python --with-pam --with-ldap
-	--with-systemd --enable-depend)
+	--with-uuid=e2fs --with-perl --with-python --with-tcl --with-pam
+	--with-ldap --with-gssapi --with-systemd --with-selinux --with-llvm
+	--enable-nls --enable-dtrace --enable-depend)
 
 # PostgreSQL generates its headers only in a top-level make (MAKELEVEL 0);
 # when our own Makefile calls this script, make must not look nested.
@@ -34,7 +35,7 @@ if [ ! -f config.status ] || [ "$src/configure" -nt config.status ] \
 fi
 
 # The server, the client programs and contrib (every module configure
-# enables; pgcrypto only with OpenSSL until it is ported: docs/status.md).
+# enables).
 targets=(. contrib)
 for t in "${targets[@]}"; do
 	make -s -C "$t" -j"$jobs" >>make.log 2>&1 \

@@ -7,7 +7,8 @@ packages=(
 	bison flex gcc make perl pkg-config
 	libreadline-dev zlib1g-dev libicu-dev
 	liblz4-dev libzstd-dev libxml2-dev libxslt1-dev uuid-dev
-	libperl-dev python3-dev libpam0g-dev libldap2-dev libsystemd-dev
+	libperl-dev python3-dev tcl-dev libpam0g-dev libldap2-dev libkrb5-dev
+	libsystemd-dev libselinux1-dev llvm-dev clang gettext systemtap-sdt-dev
 	                            # what Debian's postgresql-18 is built with
 	libssl-dev openssl          # the OpenSSL reference build and test certificates
 	autoconf2.69                # regenerating configure from configure.ac

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # contrib's regression suites (each module's SQL and isolation tests, as
-# its `make installcheck` runs them) against one Go-TLS server, every
+# its `make installcheck` runs them), and those of the procedural
+# languages PL/Perl, PL/Python and PL/Tcl, against one Go-TLS server, every
 # session over TLS with sslmode=verify-full: pg_regress's psql,
 # isolationtester, and the libpq that dblink and postgres_fdw load inside
 # the backends. The modules are the ones contrib/Makefile builds.
@@ -39,7 +40,7 @@ restart
 
 # The --temp-config files a module's Makefile gives pg_regress.
 temp_configs() {
-	make -s -C "$build/contrib/$1" -f Makefile -f - print-opts <<<'print-opts: ; @echo $(REGRESS_OPTS) $(ISOLATION_OPTS)' \
+	make -s -C "$build/$1" -f Makefile -f - print-opts <<<'print-opts: ; @echo $(REGRESS_OPTS) $(ISOLATION_OPTS)' \
 		| grep -oE -- '--temp-config[= ][^ ]+' | sed -E 's/^--temp-config[= ]//' | sort -u || true
 }
 
@@ -65,9 +66,10 @@ tls_expected() {
 }
 
 modules=$(make -s -C "$build/contrib" -f Makefile -f - print-subdirs <<<'print-subdirs: ; @echo $(SUBDIRS)')
+suites="$(printf 'contrib/%s ' $modules) src/pl/plperl src/pl/plpython src/pl/tcl"
 failed=0
-for m in $modules; do
-	log=$work/$m.log
+for m in $suites; do
+	log=$work/${m//\//_}.log
 	conf=$(temp_configs "$m" | while read -r f; do cat "$f"; echo; done)
 	if [ "$conf" != "$(cat "$work/data/module.conf" 2>/dev/null)" ]; then
 		echo "$conf" >"$work/data/module.conf"
@@ -78,10 +80,10 @@ for m in $modules; do
 	# SQL and the isolation tests run apart, so that both always run.
 	status=0
 	: >"$log"
-	srcdir=$(readlink -f "$build/contrib/$m/Makefile" | xargs dirname)
-	tls_expected "$srcdir" "$build/contrib/$m"
+	srcdir=$(readlink -f "$build/$m/Makefile" | xargs dirname)
+	tls_expected "$srcdir" "$build/$m"
 	for part in ISOLATION= REGRESS=; do
-		make -s -C "$build/contrib/$m" installcheck NO_INSTALLCHECK= TAP_TESTS= $part 2>&1 \
+		make -s -C "$build/$m" installcheck NO_INSTALLCHECK= TAP_TESTS= $part 2>&1 \
 			| tee -a "$log" || status=$?
 	done
 	pass=0 fail=0
@@ -97,14 +99,14 @@ for m in $modules; do
 	counts="$pass passed, $fail failed"
 	if [ "$fail" -ne 0 ]; then
 		failed=1
-		for d in "$build/contrib/$m"/{,output_iso/}regression.diffs; do
+		for d in "$build/$m"/{,output_iso/}regression.diffs; do
 			[ -f "$d" ] && head -n 60 "$d"
 		done
-		echo "==> contrib/$m: $counts (exit status $status)"
+		echo "==> $m: $counts (exit status $status)"
 	elif [ "$pass" -eq 0 ]; then
-		echo "==> contrib/$m: has no SQL or isolation tests"
+		echo "==> $m: has no SQL or isolation tests"
 	else
-		echo "==> contrib/$m: $counts"
+		echo "==> $m: $counts"
 	fi
 done
 exit $failed

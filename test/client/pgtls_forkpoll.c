@@ -529,6 +529,16 @@ load_driver(int driver, int forks, const char *conninfo)
 			 "host=localhost hostaddr=127.0.0.1 port=%d user=postgres sslmode=require sslnegotiation=direct gssencmode=disable",
 			 listen_port);
 
+	/*
+	 * Have libpq bind its message catalogue now, while this is the only
+	 * thread: with NLS it binds it at its first message, under a mutex of
+	 * its own (fe-misc.c) and glibc's gettext lock, and a child forked by
+	 * another thread meanwhile inherits both held and blocks at its first
+	 * message.  That is libpq's, with OpenSSL as with Go, and not what
+	 * this test is about.
+	 */
+	PQfinish(PQconnectdb("sslmode=none-such"));
+
 	for (int i = 0; i < LOADER_THREADS; i++)
 		if (pthread_create(&th[i], NULL, loader_thread, NULL) != 0)
 			return 1;
