@@ -237,7 +237,7 @@ check-interop: all $(TOOLS) $(B)/tests/interop.test $(STAMP)/install-fips-only
 	@$(INTEROP_TEST) -test.skip '^TestEcosystem'
 
 # The fault-injection run alone.
-check-faults: all $(TOOLS) $(B)/tests/interop.test $(STAMP)/install-fips-only
+check-faults: all $(TOOLS) $(B)/tests/interop.test
 	$(call say,fault injection: 1000 schedules through the Go libpq)
 	@$(INTEROP_TEST) -test.run TestFaultInjection
 

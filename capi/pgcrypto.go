@@ -46,7 +46,7 @@ func cBytes(p unsafe.Pointer, n C.size_t) []byte {
 	if p == nil || n == 0 {
 		return nil
 	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n))
+	return unsafe.Slice((*byte)(p), int(n))
 }
 
 // cryptoObject resolves a gotls_crypto handle; nil for 0, a freed or a

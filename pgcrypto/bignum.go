@@ -14,7 +14,7 @@ import (
 // cleared after use, as BN_clear_free does, as far as Go lets a caller:
 // math/big may have copied them while computing.
 
-// ModExp returns base^exp mod m: RSA encryption and decryption.
+// ModExp returns base^exp mod m: RSA encryption.
 func ModExp(base, exp, m []byte) ([]byte, error) {
 	b, e, n := num(base), num(exp), num(m)
 	defer wipe(b, e, n)
