@@ -286,21 +286,26 @@ static void
 digest_update(PX_MD *h, const uint8 *data, unsigned dlen)
 {
 	GoDigest   *digest = h->p.ptr;
+	unsigned	n;
 
-	while (dlen > 0)
+	/* Top up the buffer; pass it on when full. */
+	n = Min(dlen, DIGEST_BUFFER - digest->buffered);
+	memcpy(digest->buffer + digest->buffered, data, n);
+	digest->buffered += n;
+	data += n;
+	dlen -= n;
+	if (dlen == 0)
+		return;
+	digest_flush(digest);
+
+	/* What would fill the buffer again goes to Go as it is. */
+	if (dlen >= DIGEST_BUFFER)
 	{
-		unsigned	n = Min(dlen, DIGEST_BUFFER - digest->buffered);
-
-		if (n == 0)
-		{
-			digest_flush(digest);
-			continue;
-		}
-		memcpy(digest->buffer + digest->buffered, data, n);
-		digest->buffered += n;
-		data += n;
-		dlen -= n;
+		pgcrypto_go()->digest_update(digest->obj.handle, data, dlen);
+		return;
 	}
+	memcpy(digest->buffer, data, dlen);
+	digest->buffered = dlen;
 }
 
 static void
