@@ -174,7 +174,7 @@ check-symbols: all
 
 check-go: $(STAMP)/deps
 	$(call say,go vet and go test -race ./tls ./tlsd ./capi ./pgcrypto)
-	@test -z "$$(gofmt -l tls tlsd cmd capi pgcrypto test)" || { gofmt -l tls tlsd cmd capi pgcrypto test; echo 'gofmt needed' >&2; exit 1; }
+	@test -z "$$(gofmt -l tls tlsd cmd capi pgcrypto internal test)" || { gofmt -l tls tlsd cmd capi pgcrypto internal test; echo 'gofmt needed' >&2; exit 1; }
 	@$(GO) vet ./...
 	@$(GO) test -race -count=1 $(if $(V),-v) ./tls/... ./tlsd/... ./capi/... ./pgcrypto/...
 

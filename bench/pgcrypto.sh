@@ -97,8 +97,8 @@ for round in $(seq "$rounds"); do
 	done
 done
 
-# stat SERVER COLUMN: "median (min-max)".
-stat() {
+# spread_of SERVER COLUMN: "median (min-max)".
+spread_of() {
 	grep "^$1|" "$out/pgcrypto.dat" | cut -d'|' -f"$2" | sort -g | awk '{ v[NR] = $1 } END {
 		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		printf "%.1f (%.1f-%.1f)", m, v[1], v[NR] }'
@@ -118,11 +118,11 @@ ratio() {
 	echo "|---|---|---|---|"
 	col=2
 	for m in "first call in a new backend (ms)" "backend RSS after it (kB)" "backend Pss after it (kB)" "backend threads"; do
-		echo "| $m | $(stat go $col) | $(stat openssl $col) | $(ratio $col) |"
+		echo "| $m | $(spread_of go $col) | $(spread_of openssl $col) | $(ratio $col) |"
 		col=$((col + 1))
 	done
 	for w in "${workloads[@]}"; do
-		echo "| ${w%%|*} (ms) | $(stat go $col) | $(stat openssl $col) | $(ratio $col) |"
+		echo "| ${w%%|*} (ms) | $(spread_of go $col) | $(spread_of openssl $col) | $(ratio $col) |"
 		col=$((col + 1))
 	done
 } >"$out/pgcrypto.md"

@@ -1,32 +1,17 @@
 package pgcrypto
 
 import (
-	"bytes"
-	"crypto/fips140"
 	"errors"
-	"os"
-	"os/exec"
 	"testing"
+
+	"github.com/pg-gotls/pg-gotls/internal/fipstest"
 )
 
-// TestFIPSMode runs TestFIPSModeChild in a copy of this test binary with
-// GODEBUG=fips140=only: the mode is chosen when the runtime starts.
-func TestFIPSMode(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run", "^TestFIPSModeChild$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), "GODEBUG=fips140=only", "PGGOTLS_FIPS_CHILD=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil || !bytes.Contains(out, []byte("--- PASS: TestFIPSModeChild")) {
-		t.Fatalf("in FIPS 140-3 mode: %v\n%s", err, out)
-	}
-}
+// TestFIPSMode runs TestFIPSModeChild in a process in FIPS 140-3 mode.
+func TestFIPSMode(t *testing.T) { fipstest.RunChild(t, "TestFIPSModeChild") }
 
 func TestFIPSModeChild(t *testing.T) {
-	if os.Getenv("PGGOTLS_FIPS_CHILD") == "" {
-		t.Skip("run by TestFIPSMode, in FIPS 140-3 mode")
-	}
-	if !fips140.Enforced() {
-		t.Fatal("GODEBUG=fips140=only did not take")
-	}
+	fipstest.InChild(t)
 	for name, d := range digests {
 		h, err := NewDigest(name)
 		switch {
