@@ -144,17 +144,27 @@ func FIPSEnvironmentProblem(godebug string) string {
 			want = v // the last one counts, as in Go
 		}
 	}
-	level := map[string]int{"on": 1, "debug": 1, "only": 2}
-	have := 0
+	have := "off"
 	if fips140.Enforced() {
-		have = 2
+		have = "only"
 	} else if fips140.Enabled() {
-		have = 1
+		have = "on"
 	}
-	if level[want] <= have {
+	if fipsLevel(want) <= fipsLevel(have) {
 		return ""
 	}
 	return fmt.Sprintf("GODEBUG=fips140=%s is set, but Go in this process started without it "+
 		"(Go reads GODEBUG from the environment the process started with, which a PostgreSQL "+
 		"server process overwrites with its title): use pg-gotls built with FIPS140=%s", want, want)
+}
+
+// fipsLevel orders GODEBUG's fips140 values: off (or unset), on, only.
+func fipsLevel(v string) int {
+	switch v {
+	case "on", "debug":
+		return 1
+	case "only":
+		return 2
+	}
+	return 0
 }

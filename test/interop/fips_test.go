@@ -42,8 +42,7 @@ func TestFIPSBuild(t *testing.T) {
 // enforcement says the mode is on, runs approved algorithms and refuses
 // the others by name.
 func checkPgcryptoFIPS(t *testing.T, s *server) {
-	s.sql(t, "CREATE EXTENSION pgcrypto")
-	s.sql(t, tryFunction)
+	s.installPgcrypto(t)
 	for q, want := range map[string]string{
 		"SELECT fips_mode()":                                                     "true",
 		"SELECT encode(digest('x', 'sha256'), 'hex')":                            "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
@@ -91,8 +90,7 @@ func TestFIPSMode(t *testing.T) {
 				}
 				// Go in a backend cannot see GODEBUG: pgcrypto refuses to
 				// run in a weaker mode than asked.
-				f.srv.sql(t, "CREATE EXTENSION pgcrypto")
-				f.srv.sql(t, tryFunction)
+				f.srv.installPgcrypto(t)
 				got := f.srv.tryAll(t, []string{"SELECT encode(digest('x', 'sha256'), 'hex')"})[0]
 				if got != "ERROR: pgcrypto cannot run in the FIPS 140-3 mode asked for" {
 					t.Errorf("pgcrypto under GODEBUG=fips140=only in a library built without it: %s", got)

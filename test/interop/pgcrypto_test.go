@@ -34,9 +34,15 @@ END $$;`
 // pgcryptoServer is a server of one build with pgcrypto and try().
 func pgcryptoServer(t *testing.T, prefix string, env []string) *server {
 	s := startServerEnv(t, prefix, "", "local all all trust\n", env)
+	s.installPgcrypto(t)
+	return s
+}
+
+// installPgcrypto creates pgcrypto and try() in a server's database.
+func (s *server) installPgcrypto(t *testing.T) {
+	t.Helper()
 	s.sql(t, "CREATE EXTENSION pgcrypto")
 	s.sql(t, tryFunction)
-	return s
 }
 
 // tryAll runs each query through try() and returns the results in order.
