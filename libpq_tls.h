@@ -167,6 +167,17 @@ typedef struct gotls_buffered
 	 */
 	int			exact;
 	size_t		plaintext;		/* decrypted bytes not yet returned */
+
+	/*
+	 * Where gotls_read would read the socket into next, when that is all it
+	 * would do (nothing buffered to return, no output waiting, no error);
+	 * NULL otherwise.  The caller may then read the socket into it itself,
+	 * up to read_space_len bytes, and call gotls_read_received with the
+	 * outcome unless the socket was empty: a read that finds nothing then
+	 * never enters Go.
+	 */
+	unsigned char *read_space;
+	size_t		read_space_len;
 } gotls_buffered;
 
 /* const gotls_buffered, spelled so that cgo declares the same prototype. */
@@ -177,6 +188,17 @@ typedef const gotls_buffered gotls_cbuffered;
  * an invalid handle.
  */
 extern gotls_cbuffered *gotls_buffered_state(gotls_session s);
+
+/*
+ * gotls_read_received is gotls_read after the caller has read the socket
+ * into the session's read_space (see gotls_buffered) itself, with result
+ * got: what its read callback would have returned (a byte count, 0 for
+ * end of file, or -1 with errno in err).  The bytes, or the failure, are
+ * taken as the session's own read's; call it only right after that read,
+ * with read_space unchanged since.
+ */
+extern ssize_t gotls_read_received(gotls_session s, ssize_t got, int err,
+								   void *buf, size_t len);
 
 /*
  * gotls_write encrypts and sends bytes from buf.  A count is returned only

@@ -6,7 +6,11 @@ package main
 */
 import "C"
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/pg-gotls/pg-gotls/tls/record"
+)
 
 // The gotls_buffered of each session lives in C memory, so that libpq can
 // answer "bytes pending" between calls without calling into Go, which
@@ -25,11 +29,26 @@ func (s *session) publish() {
 	if exact {
 		s.buffered.exact = 1
 	}
+	// The space is in the C memory of newInput, so C may keep it.
+	s.buffered.read_space, s.buffered.read_space_len = nil, 0
+	if space := s.s.ReadSpace(); len(space) > 0 {
+		s.buffered.read_space = (*C.uchar)(unsafe.Pointer(&space[0]))
+		s.buffered.read_space_len = C.size_t(len(space))
+	}
 }
 
-func (s *session) freeBuffered() {
+// newInput is the session's record layer's input buffer (SetInputBuffer):
+// C memory, because C reads the socket into it (gotls_buffered.read_space).
+func (s *session) newInput() []byte {
+	s.input = C.malloc(C.size_t(record.InputSize))
+	return unsafe.Slice((*byte)(s.input), record.InputSize)
+}
+
+// free releases the session's C memory, once the session is closed.
+func (s *session) free() {
 	C.free(unsafe.Pointer(s.buffered))
-	s.buffered = nil
+	C.free(s.input)
+	s.buffered, s.input = nil, nil
 }
 
 //export gotls_buffered_state

@@ -44,5 +44,7 @@ func gotls_client_new(opts *C.gotls_client_options_c, readFn C.gotls_read_fn, wr
 		copyOut(err.Error(), errbuf, errlen)
 		return 0
 	}
-	return newHandle(&session{s: s, transport: t, buffered: newBuffered()})
+	sess := &session{s: s, transport: t, buffered: newBuffered()}
+	s.SetInputBuffer(sess.newInput)
+	return newHandle(sess)
 }

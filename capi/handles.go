@@ -8,6 +8,7 @@ import "C"
 import (
 	"runtime/cgo"
 	"sync/atomic"
+	"unsafe"
 
 	pgtls "github.com/pg-gotls/pg-gotls/tls"
 )
@@ -17,6 +18,7 @@ type session struct {
 	s         *pgtls.Session
 	transport *callbackTransport
 	buffered  *C.gotls_buffered // see buffered.go
+	input     unsafe.Pointer    // the record layer's input buffer, C memory (buffered.go)
 	closed    atomic.Bool       // set by gotls_close; lookup then refuses it
 }
 

@@ -6,6 +6,7 @@ package main
 import "C"
 
 import (
+	"syscall"
 	"unsafe"
 
 	pgtls "github.com/pg-gotls/pg-gotls/tls"
@@ -42,6 +43,26 @@ func gotls_read(h C.gotls_session, buf unsafe.Pointer, n C.size_t) C.ssize_t {
 		return -1
 	}
 	checkIn()
+	return s.read(buf, n)
+}
+
+//export gotls_read_received
+func gotls_read_received(h C.gotls_session, got C.ssize_t, errno C.int, buf unsafe.Pointer, n C.size_t) C.ssize_t {
+	s := lookup(h)
+	if s == nil {
+		return -1
+	}
+	checkIn()
+	// The session's next read of the socket, into read_space, is this one.
+	// A caller that read elsewhere (read_space NULL) fails the session with
+	// EFAULT there (readOnce).
+	s.transport.early = &earlyRead{C.uintptr_t(uintptr(unsafe.Pointer(s.buffered.read_space))), got, syscall.Errno(errno)}
+	r := s.read(buf, n)
+	s.transport.early = nil
+	return r
+}
+
+func (s *session) read(buf unsafe.Pointer, n C.size_t) C.ssize_t {
 	if n == 0 {
 		return 0
 	}
@@ -136,7 +157,5 @@ func gotls_close(h C.gotls_session) {
 	}
 	s.s.Close()
 	deleteHandle(h, s)
-	if s.buffered != nil {
-		s.freeBuffered()
-	}
+	s.free()
 }

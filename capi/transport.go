@@ -42,6 +42,16 @@ import (
 // keeps the buffer alive until the call returns.
 type callbackTransport struct {
 	read, write, ctx C.uintptr_t
+
+	// early is a read the caller made itself, into the session's read
+	// space (gotls_read_received); the next Read of that space returns it.
+	early *earlyRead
+}
+
+type earlyRead struct {
+	at    C.uintptr_t // where the bytes are
+	n     C.ssize_t
+	errno syscall.Errno
 }
 
 func newCallbackTransport(read C.gotls_read_fn, write C.gotls_write_fn, ctx unsafe.Pointer) *callbackTransport {
@@ -58,7 +68,7 @@ func (t *callbackTransport) Read(p []byte) (int, error) {
 	}
 	buf := C.uintptr_t(uintptr(unsafe.Pointer(&p[0])))
 	for {
-		n, errno := C.gotls_call_read(t.read, t.ctx, buf, C.size_t(len(p)))
+		n, errno := t.readOnce(buf, len(p))
 		runtime.KeepAlive(p)
 		if n >= 0 {
 			return int(n), nil
@@ -67,6 +77,22 @@ func (t *callbackTransport) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
+}
+
+// readOnce is one read: the caller's early one if it is waiting, else the
+// read callback's.
+func (t *callbackTransport) readOnce(buf C.uintptr_t, n int) (C.ssize_t, error) {
+	if e := t.early; e != nil {
+		t.early = nil
+		if e.at != buf || int(e.n) > n {
+			// The caller read somewhere else than where the session
+			// reads: its bytes are not where they belong.
+			return -1, syscall.EFAULT
+		}
+		return e.n, e.errno
+	}
+	got, errno := C.gotls_call_read(t.read, t.ctx, buf, C.size_t(n))
+	return got, errno
 }
 
 func (t *callbackTransport) Write(p []byte) (int, error) {

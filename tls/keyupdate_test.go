@@ -63,7 +63,7 @@ func TestServerBoundsRepliesToAPeerThatNeverReads(t *testing.T) {
 	ccfg := goClientConfig(t)
 	ccfg.MinVersion, ccfg.KeyLogWriter = tls.VersionTLS13, secrets
 	goClient(t, conn, ccfg, func(c *tls.Conn) error {
-		peer, err := record.Takeover(c.ConnectionState(), secrets, true, nil)
+		peer, err := record.Takeover(c.ConnectionState(), secrets, true, nil, nil)
 		if err != nil {
 			return err
 		}
@@ -83,7 +83,7 @@ func TestClientBoundsRepliesToAPeerThatNeverReads(t *testing.T) {
 	scfg.MinVersion, scfg.KeyLogWriter = tls.VersionTLS13, secrets
 	scfg.SessionTicketsDisabled = true // a ticket would take sequence number 0
 	serveTLS(t, conn, scfg, func(c *tls.Conn) error {
-		peer, err := record.Takeover(c.ConnectionState(), secrets, false, nil)
+		peer, err := record.Takeover(c.ConnectionState(), secrets, false, nil, nil)
 		if err != nil {
 			return err
 		}

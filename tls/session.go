@@ -48,6 +48,7 @@ type Session struct {
 
 	secrets *record.Secrets // captures the traffic secrets while the handshake runs
 	rec     *record.Layer   // the data path of a TLS 1.3 session (takeover.go)
+	input   func() []byte   // makes rec's input buffer; nil: Go's heap
 
 	hs            *handshake // non-nil while the handshake goroutine runs
 	handshakeDone bool

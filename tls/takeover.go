@@ -42,13 +42,39 @@ func (s *Session) takeOver() error {
 		s.secrets = nil
 		return nil
 	}
-	l, err := record.Takeover(cs, s.secrets, s.client != nil, s.pipe.in)
+	var buf []byte
+	if s.input != nil {
+		buf = s.input()
+	}
+	l, err := record.Takeover(cs, s.secrets, s.client != nil, s.pipe.in, buf)
 	s.secrets = nil
 	if err != nil {
 		return &Error{Kind: KindTLS, Message: "internal error: the record layer could not take over: " + err.Error(), Err: err}
 	}
 	s.rec, s.pipe.in = l, nil
 	return nil
+}
+
+// SetInputBuffer has the record layer, if one takes over, read into the
+// buffer that input returns (record.InputSize bytes that outlive the
+// session), instead of one on Go's heap: C memory, say, which the
+// caller's own code may then read the socket into (ReadSpace). Call it
+// before the handshake.
+func (s *Session) SetInputBuffer(input func() []byte) { s.input = input }
+
+// ReadSpace returns where the next Read would read the Transport into,
+// when that is all it would do: no plaintext or complete record waits,
+// no output is unsent, and the session has not failed. A caller may then
+// read the socket into the space itself and call Read only if that got
+// something (or an error): its Transport must then answer Read's read of
+// the same space with that result. An empty socket spares it the call.
+// Otherwise, and where no record layer runs (TLS 1.2, FIPS mode), it
+// returns nil.
+func (s *Session) ReadSpace() []byte {
+	if s.rec == nil || s.err != nil || len(s.plain) > 0 || len(s.pipe.unsent()) > 0 {
+		return nil
+	}
+	return s.rec.ReadSpace()
 }
 
 // readRecords is Read on the record layer.

@@ -119,7 +119,7 @@ func keyUpdateFlood(t *testing.T, f *fixture, stallAfter time.Duration, onStalle
 	c := tls.Client(raw, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS13,
 		KeyLogWriter: secrets, NextProtos: []string{"postgresql"}})
 	must(t, c.Handshake())
-	l, err := record.Takeover(c.ConnectionState(), secrets, true, nil)
+	l, err := record.Takeover(c.ConnectionState(), secrets, true, nil, nil)
 	must(t, err)
 
 	startup := []byte{0, 0, 0, 0, 0, 3, 0, 0}

@@ -115,9 +115,24 @@ type Layer struct {
 	err     error  // the first permanent error, returned ever after
 }
 
+// InputSize is the size of a layer's input buffer: two records, so that
+// one read can take in the rest of a record and the next one.
+const InputSize = 2 * maxRecord
+
 // New starts a record layer from st: from the state another layer
 // returned, or from a handshake's secrets (Takeover).
-func New(st State) (*Layer, error) {
+func New(st State) (*Layer, error) { return NewWithInput(st, nil) }
+
+// NewWithInput is New with the input buffer given: InputSize bytes that
+// stay valid for the layer's life, such as C memory that C code reads the
+// socket into (ReadSpace). A nil buf is allocated.
+func NewWithInput(st State, buf []byte) (*Layer, error) {
+	if buf == nil {
+		buf = make([]byte, InputSize)
+	}
+	if len(buf) != InputSize {
+		return nil, fmt.Errorf("record: an input buffer of %d bytes, not %d", len(buf), InputSize)
+	}
 	s := suiteByID(st.Suite)
 	if s == nil {
 		return nil, fmt.Errorf("record: cipher suite %#04x is not a TLS 1.3 suite", st.Suite)
@@ -125,7 +140,7 @@ func New(st State) (*Layer, error) {
 	if n := s.hash().Size(); len(st.ReadSecret) != n || len(st.WriteSecret) != n {
 		return nil, fmt.Errorf("record: %s needs traffic secrets of %d bytes", tls.CipherSuiteName(st.Suite), n)
 	}
-	l := &Layer{suite: s, isClient: st.Client, buf: make([]byte, 2*maxRecord)}
+	l := &Layer{suite: s, isClient: st.Client, buf: buf}
 	if len(st.Plaintext)+len(st.Input) > len(l.buf) || len(st.Handshake) > maxHandshake+4 || st.Useless < 0 || st.Useless > maxUseless {
 		return nil, errors.New("record: the state holds more than a layer can")
 	}

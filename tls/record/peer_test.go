@@ -110,7 +110,7 @@ func pair(t testing.TB, layerIsClient bool) (*layerConn, *tls.Conn) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	l, err := Takeover(mine.ConnectionState(), secrets, layerIsClient, nil)
+	l, err := Takeover(mine.ConnectionState(), secrets, layerIsClient, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,8 +43,9 @@ func (s *Secrets) Write(line []byte) (int, error) {
 // Takeover starts a record layer for a TLS 1.3 connection whose handshake
 // crypto/tls has just completed, neither side having sent or received a
 // record under the application keys since: input is the ciphertext
-// received after the handshake's last record.
-func Takeover(cs tls.ConnectionState, s *Secrets, isClient bool, input []byte) (*Layer, error) {
+// received after the handshake's last record; buf is the layer's input
+// buffer, as for NewWithInput.
+func Takeover(cs tls.ConnectionState, s *Secrets, isClient bool, input, buf []byte) (*Layer, error) {
 	if cs.Version != tls.VersionTLS13 {
 		return nil, fmt.Errorf("record: %s is not TLS 1.3", tls.VersionName(cs.Version))
 	}
@@ -55,5 +56,5 @@ func Takeover(cs tls.ConnectionState, s *Secrets, isClient bool, input []byte) (
 	if !isClient {
 		st.ReadSecret, st.WriteSecret = s.Client, s.Server
 	}
-	return New(st)
+	return NewWithInput(st, buf)
 }

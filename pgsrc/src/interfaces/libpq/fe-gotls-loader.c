@@ -181,6 +181,7 @@ load_locked(char *errbuf, size_t errlen)
 	if (!resolve(h, "gotls_client_new", (void **) &lib.client_new, errbuf, errlen) ||
 		!resolve(h, "gotls_handshake", (void **) &lib.handshake, errbuf, errlen) ||
 		!resolve(h, "gotls_read", (void **) &lib.read, errbuf, errlen) ||
+		!resolve(h, "gotls_read_received", (void **) &lib.read_received, errbuf, errlen) ||
 		!resolve(h, "gotls_pending", (void **) &lib.pending, errbuf, errlen) ||
 		!resolve(h, "gotls_buffered_state", (void **) &lib.buffered_state, errbuf, errlen) ||
 		!resolve(h, "gotls_write", (void **) &lib.write, errbuf, errlen) ||

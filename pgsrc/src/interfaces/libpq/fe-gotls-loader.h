@@ -30,6 +30,8 @@ typedef struct GoTLSLibrary
 								 char *errbuf, size_t errbuf_len);
 	int			(*handshake) (gotls_session s);
 	ssize_t		(*read) (gotls_session s, void *buf, size_t len);
+	ssize_t		(*read_received) (gotls_session s, ssize_t got, int err,
+								  void *buf, size_t len);
 	ssize_t		(*pending) (gotls_session s);
 	gotls_cbuffered *(*buffered_state) (gotls_session s);
 	ssize_t		(*write) (gotls_session s, gotls_cchar *buf, size_t len);

@@ -355,7 +355,28 @@ pgtls_read(PGconn *conn, void *ptr, size_t len)
 	if (lib == NULL)
 		return -1;
 	SOCK_ERRNO_SET(0);
-	n = lib->read(gc->session, ptr, len);
+	if (gc->buffered != NULL && gc->buffered->read_space != NULL)
+	{
+		/*
+		 * All the library would do is read the socket, into its own buffer:
+		 * read it here, and call into Go only if something came (or
+		 * failed).  Most calls that find the socket empty, such as
+		 * PQconsumeInput's right after a query is sent, then cost a
+		 * recv() and no crossing into Go.
+		 */
+		ssize_t		got = gotls_io_read(conn, gc->buffered->read_space,
+										gc->buffered->read_space_len);
+		int			err = SOCK_ERRNO;
+
+		if (got < 0 && (err == EAGAIN || err == EWOULDBLOCK))
+		{
+			SOCK_ERRNO_SET(0);
+			return 0;
+		}
+		n = lib->read_received(gc->session, got, got < 0 ? err : 0, ptr, len);
+	}
+	else
+		n = lib->read(gc->session, ptr, len);
 	if (n < 0)
 		report_error(conn, gc, lib);
 	return n;
