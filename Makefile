@@ -23,9 +23,11 @@ TREE := $(B)/postgresql
 STAMP := $(B)/stamps
 LIB := $(B)/lib/libpq_gotls.so
 TLSD := $(B)/bin/pg_tlsd
+HELPER := $(B)/lib/libpq_gotls_helper
 
 GO_SOURCES := go.mod $(shell find tls capi pgcrypto -name '*.go' -not -name '*_test.go')
 TLSD_SOURCES := go.mod $(shell find tls tlsd cmd/pg_tlsd -name '*.go' -not -name '*_test.go')
+HELPER_SOURCES := go.mod $(shell find tls helper cmd/libpq_gotls_helper -name '*.go' -not -name '*_test.go')
 PGSRC_FILES := $(shell cd pgsrc && find . -type f | sed 's|^\./||' | sort)
 TREE_FILES := $(addprefix $(TREE)/,$(PGSRC_FILES)) $(TREE)/src/interfaces/libpq/libpq_tls.h \
 	$(TREE)/src/backend/libpq/libpq_tls.h $(TREE)/contrib/pgcrypto/libpq_tls.h
@@ -110,24 +112,32 @@ $(TLSD): $(TLSD_SOURCES) $(STAMP)/deps $(B)/fips140.var
 	$(call say,building pg_tlsd (the server's TLS process))
 	@$(GO) build -trimpath $(call fips_tags,$(FIPS140)) -o $@ ./cmd/pg_tlsd
 
+# libpq's TLS where Go cannot run in its process (a child forked after the
+# library started, or PGGOTLS_HELPER=1): installed beside libpq_gotls.so.
+$(HELPER): $(HELPER_SOURCES) $(STAMP)/deps $(B)/fips140.var
+	$(call say,building libpq_gotls_helper (libpq's TLS in a process of its own))
+	@$(GO) build -trimpath $(call fips_tags,$(FIPS140)) -o $@ ./cmd/libpq_gotls_helper
+
 # For the tests: the Go build's installation with the library and pg_tlsd
 # built with FIPS140=only (a copy: PostgreSQL finds its libraries from its
 # executable's real path).
 FIPS_PREFIX := $(B)/install-fips-only
 $(STAMP)/install-fips-only: $(STAMP)/install-go
-	$(call say,copying the Go build with the library and pg_tlsd built FIPS140=only)
+	$(call say,copying the Go build with its Go programs built FIPS140=only)
 	@rm -rf $(FIPS_PREFIX) && mkdir -p $(FIPS_PREFIX)
 	@cp -a $(PREFIX)/bin $(PREFIX)/lib $(PREFIX)/share $(FIPS_PREFIX)/
 	@$(call go_library,only,$(FIPS_PREFIX)/lib/libpq_gotls.so)
 	@$(GO) build -trimpath $(call fips_tags,only) -o $(FIPS_PREFIX)/bin/pg_tlsd ./cmd/pg_tlsd
+	@$(GO) build -trimpath $(call fips_tags,only) -o $(FIPS_PREFIX)/lib/libpq_gotls_helper ./cmd/libpq_gotls_helper
 	@touch $@
 
 # --- PostgreSQL builds -----------------------------------------------------
 
-$(STAMP)/install-go: $(STAMP)/tree $(TREE_FILES) $(LIB) $(TLSD) build/build-postgres.sh
+$(STAMP)/install-go: $(STAMP)/tree $(TREE_FILES) $(LIB) $(TLSD) $(HELPER) build/build-postgres.sh
 	$(call say,building PostgreSQL --with-ssl=go into $(PREFIX))
 	@bash build/build-postgres.sh $(TREE) $(B)/pg-go $(PREFIX) go
 	@install -m 755 $(LIB) $(PREFIX)/lib/libpq_gotls.so
+	@install -m 755 $(HELPER) $(PREFIX)/lib/libpq_gotls_helper
 	@install -m 755 $(TLSD) $(PREFIX)/bin/pg_tlsd
 	@touch $@
 
@@ -173,10 +183,10 @@ check-symbols: all
 	@bash test/check-symbols.sh $(LIB) exports.list $(PREFIX)/lib/libpq.so.5 $(TREE)/src/interfaces/libpq/exports.txt
 
 check-go: $(STAMP)/deps
-	$(call say,go vet and go test -race ./tls ./tlsd ./capi ./pgcrypto)
-	@test -z "$$(gofmt -l tls tlsd cmd capi pgcrypto internal test)" || { gofmt -l tls tlsd cmd capi pgcrypto internal test; echo 'gofmt needed' >&2; exit 1; }
+	$(call say,go vet and go test -race ./tls ./tlsd ./helper ./capi ./pgcrypto)
+	@test -z "$$(gofmt -l tls tlsd helper cmd capi pgcrypto internal test)" || { gofmt -l tls tlsd helper cmd capi pgcrypto internal test; echo 'gofmt needed' >&2; exit 1; }
 	@$(GO) vet ./...
-	@$(GO) test -race -count=1 $(if $(V),-v) ./tls/... ./tlsd/... ./capi/... ./pgcrypto/...
+	@$(GO) test -race -count=1 $(if $(V),-v) ./tls/... ./tlsd/... ./helper/... ./capi/... ./pgcrypto/...
 
 # Every Go fuzz target (the Fuzz functions of FUZZ_PKGS, as go test -list
 # finds them), one after the other, each for FUZZTIME with FUZZPARALLEL

@@ -39,14 +39,7 @@ func gotls_peer_name(h C.gotls_session, index C.int, kind *C.int, buf *C.char, n
 	}
 	name := names[index]
 	if kind != nil {
-		switch name.Kind {
-		case pgtls.NameDNS:
-			*kind = C.GOTLS_NAME_DNS
-		case pgtls.NameIP:
-			*kind = C.GOTLS_NAME_IP
-		default:
-			*kind = C.GOTLS_NAME_CN
-		}
+		*kind = C.int(name.Kind)
 	}
 	return C.ssize_t(copyBytes(name.Value, buf, n))
 }
@@ -101,3 +94,11 @@ func gotls_cert_sent(h C.gotls_session) C.int {
 func gotls_library_version(buf *C.char, n C.size_t) C.size_t {
 	return C.size_t(copyOut(pgtls.LibraryVersion(), buf, n))
 }
+
+// pgtls numbers the name kinds as libpq_tls.h does: an index other than 0
+// here is a mismatch, and does not compile.
+var (
+	_ = [1]int{}[pgtls.NameDNS-C.GOTLS_NAME_DNS]
+	_ = [1]int{}[pgtls.NameIP-C.GOTLS_NAME_IP]
+	_ = [1]int{}[pgtls.NameCN-C.GOTLS_NAME_CN]
+)

@@ -130,24 +130,22 @@ func gotls_last_error(h C.gotls_session, errnoOut *C.int, buf *C.char, n C.size_
 }
 
 func errorKind(e *pgtls.Error, errnoOut *C.int) C.int {
-	switch e.Kind {
-	case pgtls.KindConfig:
-		return C.GOTLS_ERR_CONFIG
-	case pgtls.KindTransport:
-		if errnoOut != nil {
-			*errnoOut = C.int(e.Errno)
-		}
-		return C.GOTLS_ERR_TRANSPORT
-	case pgtls.KindEOF:
-		return C.GOTLS_ERR_EOF
-	case pgtls.KindClosed:
-		return C.GOTLS_ERR_CLOSED
+	if e.Kind == pgtls.KindTransport && errnoOut != nil {
+		*errnoOut = C.int(e.Errno)
 	}
-	if e.VersionMismatch {
-		return C.GOTLS_ERR_TLS_VERSION
-	}
-	return C.GOTLS_ERR_TLS
+	return C.int(e.Code())
 }
+
+// pgtls numbers the kinds as libpq_tls.h does: an index other than 0 here
+// is a mismatch, and does not compile.
+var (
+	_ = [1]int{}[pgtls.KindConfig-C.GOTLS_ERR_CONFIG]
+	_ = [1]int{}[pgtls.KindTransport-C.GOTLS_ERR_TRANSPORT]
+	_ = [1]int{}[pgtls.KindEOF-C.GOTLS_ERR_EOF]
+	_ = [1]int{}[pgtls.KindClosed-C.GOTLS_ERR_CLOSED]
+	_ = [1]int{}[pgtls.KindTLS-C.GOTLS_ERR_TLS]
+	_ = [1]int{}[pgtls.CodeTLSVersion-C.GOTLS_ERR_TLS_VERSION]
+)
 
 //export gotls_close
 func gotls_close(h C.gotls_session) {

@@ -19,6 +19,11 @@ const LibraryName = "Go crypto/tls"
 // is versioned with Go.
 func LibraryVersion() string { return runtime.Version() }
 
+// AttributeNames lists the names Attribute knows.
+func AttributeNames() []string {
+	return []string{"library", "library_version", "protocol", "cipher", "key_bits", "compression", "alpn", "group"}
+}
+
 // Attribute returns the value of a PQsslAttribute name for an established
 // session, and false for a name it does not know. Names and spellings are
 // OpenSSL's, so that psql and applications show what they always showed.

@@ -111,7 +111,7 @@ func (s *session) attach(fds [3]int, raw []byte) error {
 		return err
 	}
 	t := &fdTransport{prefix: raw}
-	_ = rc.Control(func(fd uintptr) { t.fd = int(fd) })
+	_ = rc.Control(func(fd uintptr) { t.FD = int(fd) })
 	cfg := s.d.config.Load()
 	if cfg == nil {
 		return errors.New("no SSL configuration has been loaded")

@@ -1,16 +1,11 @@
 package tlsd
 
-import (
-	"io"
-
-	pgtls "github.com/pg-gotls/pg-gotls/tls"
-	"golang.org/x/sys/unix"
-)
+import pgtls "github.com/pg-gotls/pg-gotls/tls"
 
 // fdTransport is the engine's Transport over the client's non-blocking
 // socket, returning first the bytes the backend had already read.
 type fdTransport struct {
-	fd     int
+	pgtls.SocketTransport
 	prefix []byte
 }
 
@@ -20,33 +15,5 @@ func (t *fdTransport) Read(p []byte) (int, error) {
 		t.prefix = t.prefix[n:]
 		return n, nil
 	}
-	for {
-		n, err := unix.Read(t.fd, p)
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err == unix.EAGAIN:
-			return 0, pgtls.ErrWouldBlock
-		case err != nil:
-			return 0, err
-		case n == 0:
-			return 0, io.EOF
-		}
-		return n, nil
-	}
-}
-
-func (t *fdTransport) Write(p []byte) (int, error) {
-	for {
-		n, err := unix.SendmsgN(t.fd, p, nil, nil, unix.MSG_NOSIGNAL)
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err == unix.EAGAIN:
-			return 0, pgtls.ErrWouldBlock
-		case err != nil:
-			return 0, err
-		}
-		return n, nil
-	}
+	return t.SocketTransport.Read(p)
 }

@@ -18,11 +18,12 @@
  *		to a local listener that closes them, so that they are in the
  *		loader (its first dlopen(), then its mutex) again and again, while
  *		its main thread forks FORKS children at once.  Each child tries a
- *		TLS connection itself and must get an answer: its own library if
- *		it was forked before the load began, the fork error after, never
- *		a deadlock on a lock some thread of the parent held at fork time.
- *		Last, one more child must get the fork error from the real server
- *		at CONNINFO, and the driver must connect there and run a query.
+ *		TLS connection itself and must get an answer: through its own
+ *		library if it was forked before the load began, through the helper
+ *		process after, never a deadlock on a lock some thread of the parent
+ *		held at fork time.  Last, one more child must connect to the real
+ *		server at CONNINFO (through the helper) and run a query, and so
+ *		must the driver (in process).
  *
  * A child forked mid-connection shares the connection's socket with its
  * parent.  If it read or wrote that socket it would steal the server's
@@ -72,7 +73,9 @@
 #define EXIT_REFUSED	10			/* error naming the fork: the right answer */
 #define EXIT_ERROR		11			/* another error (its socket is dead) */
 #define EXIT_USABLE		12			/* used the parent's TLS session: wrong */
-#define EXIT_OWN		13			/* loaded its own library (load mode) */
+#define EXIT_OWN		13			/* a TLS connection of its own (load mode):
+									 * its own library, or the helper; failed */
+#define EXIT_OWN_OK		14			/* the same, and it worked */
 
 typedef struct Tally
 {
@@ -115,6 +118,7 @@ tally_child(Tally *t, int status)
 			t->error++;
 			break;
 		case EXIT_OWN:
+		case EXIT_OWN_OK:
 			t->own++;
 			break;
 		default:
@@ -277,9 +281,18 @@ steps_child(PGconn *conn, PostgresPollingStatusType st, int step, bool verbose)
 	for (int i = 0; names != NULL && names[i] != NULL; i++)
 		(void) PQsslAttribute(conn, names[i]);
 
-	/* Go on with the connection: the handshake, authentication... */
+	/*
+	 * Go on with the connection: the handshake, authentication...  Waiting
+	 * for the socket as libpq asks: a child that reaches the TLS step
+	 * before the fork's session began starts a helper process, whose
+	 * answer takes a moment.  The socket is dead, so each wait is short.
+	 */
 	for (int i = 0; i < 100 && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED; i++)
+	{
+		if (st == PGRES_POLLING_READING || st == PGRES_POLLING_WRITING)
+			(void) wait_socket(conn, st, 1000);
 		st = PQconnectPoll(conn);
+	}
 
 	if (st == PGRES_POLLING_OK)
 	{
@@ -475,8 +488,9 @@ loader_thread(void *arg)
 
 /*
  * The child of "load" mode: try a TLS connection of its own.  Forked before
- * the parent's load began, it loads its own library and fails the
- * handshake with the listener that closes; after, it gets the fork error.
+ * the parent's load began, it loads its own library; after, it starts the
+ * helper process.  Either fails the handshake with the listener that
+ * closes, and succeeds with the real server.
  */
 static void
 load_child(const char *conninfo, bool verbose)
@@ -489,15 +503,15 @@ load_child(const char *conninfo, bool verbose)
 	conn = PQconnectStart(conninfo);
 	st = drive(conn, 3000);
 	if (st == PGRES_POLLING_OK)
-		code = tls_query_ok(conn) ? EXIT_USABLE : EXIT_ERROR;
+		code = tls_query_ok(conn) ? EXIT_OWN_OK : EXIT_ERROR;
 	else if (is_fork_error(PQerrorMessage(conn)))
 		code = EXIT_REFUSED;
 	else if (strstr(PQerrorMessage(conn), "SSL") != NULL)
-		code = EXIT_OWN;		/* its own library failed the handshake */
+		code = EXIT_OWN;		/* its TLS failed the handshake */
 	else
 		code = EXIT_ERROR;
 	if (verbose)
-		printf("last child: %s", code == EXIT_REFUSED ? PQerrorMessage(conn) : "not refused\n");
+		printf("last child: %s", code == EXIT_OWN_OK ? "tls query ok\n" : PQerrorMessage(conn));
 	PQfinish(conn);
 	child_exit(code);
 }
@@ -583,9 +597,9 @@ load_driver(int driver, int forks, const char *conninfo)
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
 		return 1;
 	tally_child(&t, status);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != EXIT_REFUSED)
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != EXIT_OWN_OK)
 	{
-		printf("driver %d: last child not refused (status 0x%x)\n", driver, status);
+		printf("driver %d: last child failed (status 0x%x)\n", driver, status);
 		t.parent_failed++;
 	}
 

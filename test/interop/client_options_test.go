@@ -27,8 +27,9 @@ type optionCase struct {
 	differs string   // why the OpenSSL build is not held to the same result
 }
 
-// TestClientOptions: each case through the Go and the OpenSSL libpq,
-// against the Go and the OpenSSL server.
+// TestClientOptions: each case through the Go libpq, in process and through
+// the helper process, and the OpenSSL libpq, against the Go and the OpenSSL
+// server.
 func TestClientOptions(t *testing.T) {
 	for _, srv := range serverBuilds() {
 		t.Run(srv.name, func(t *testing.T) { testClientOptions(t, newFixtureOn(t, srv.prefix)) })
@@ -134,11 +135,15 @@ func testClientOptions(t *testing.T, f *fixture) {
 				host = "localhost"
 			}
 			conninfo := f.conninfo(host) + " " + c.opts
-			for _, build := range []struct{ name, prefix string }{{"go", goPrefix}, {"openssl", osslPrefix}} {
+			for _, build := range []struct {
+				name, prefix string
+				env          []string
+			}{{"go", goPrefix, nil}, {"go-helper", goPrefix, []string{helperEnv}}, {"openssl", osslPrefix, nil}} {
 				if build.name == "openssl" && c.differs != "" {
 					continue
 				}
-				r := client(t, homes[c.home], c.env, filepath.Join(build.prefix, "bin", "psql"), "-X", "-At", "-d", conninfo, "-c", sslQuery)
+				env := append(append([]string{}, c.env...), build.env...)
+				r := client(t, homes[c.home], env, filepath.Join(build.prefix, "bin", "psql"), "-X", "-At", "-d", conninfo, "-c", sslQuery)
 				checkOutcome(t, build.name, c, r)
 			}
 		})

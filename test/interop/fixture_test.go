@@ -27,7 +27,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "PG_GO_PREFIX, PG_OPENSSL_PREFIX and PG_TOOLS must be set: run these tests with `make check`")
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if left := helpersOutlived(); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: libpq_gotls_helper processes %v outlived their connections\n", left)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // serverBuild is a PostgreSQL installation whose server a test runs.

@@ -96,7 +96,13 @@ func (s *server) stop(t *testing.T) {
 // sql runs statements as the superuser over the Unix socket.
 func (s *server) sql(t *testing.T, statements string) string {
 	t.Helper()
-	return run(t, s.bin("psql"), "-X", "-At", "-h", s.dir, "-p", fmt.Sprint(s.port), "-U", "postgres", "-d", "postgres", "-c", statements)
+	return s.sqlDB(t, "postgres", statements)
+}
+
+// sqlDB runs statements in database db.
+func (s *server) sqlDB(t *testing.T, db, statements string) string {
+	t.Helper()
+	return run(t, s.bin("psql"), "-X", "-At", "-h", s.dir, "-p", fmt.Sprint(s.port), "-U", "postgres", "-d", db, "-c", statements)
 }
 
 func (s *server) log(t *testing.T) string {

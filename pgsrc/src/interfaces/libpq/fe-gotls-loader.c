@@ -224,7 +224,9 @@ pggotls_library(void)
  *		Load the Go TLS library if this process has not yet done so.
  *
  * Returns the library's entry points, or NULL after appending an error to
- * conn->errorMessage.
+ * conn->errorMessage.  Where Go cannot run in this process (a child forked
+ * after the library started) or PGGOTLS_HELPER=1 says it must not, they
+ * are the helper process's (fe-gotls-helper.c), and nothing is loaded.
  */
 const GoTLSLibrary *
 pggotls_load(PGconn *conn)
@@ -232,7 +234,9 @@ pggotls_load(PGconn *conn)
 	char		errbuf[512];
 	bool		ok;
 	bool		forked;
-	pid_t		started_by;
+
+	if (pggotls_helper_forced())
+		return pggotls_helper_library();
 
 	pthread_once(&gotls_fork_handlers_once, register_fork_handlers);
 	if (!gotls_fork_handlers_registered)
@@ -255,15 +259,12 @@ pggotls_load(PGconn *conn)
 	if (!forked && !gotls_loaded)
 		gotls_loaded = load_locked(errbuf, sizeof(errbuf));
 	ok = gotls_loaded;
-	started_by = gotls_started_pid;
 	pthread_mutex_unlock(&gotls_load_mutex);
 
 	if (forked)
 	{
-		libpq_append_conn_error(conn, "cannot use SSL in this process: the Go TLS library was started by process %d before it forked",
-								(int) started_by);
-		libpq_append_conn_error(conn, "Open SSL connections in a forked process only if its parent made none before forking.");
-		return NULL;
+		/* Go cannot run here: its runtime was lost in the fork. */
+		return pggotls_helper_library();
 	}
 	if (!ok)
 	{

@@ -55,4 +55,8 @@ typedef struct GoTLSLibrary
 extern const GoTLSLibrary *pggotls_load(PGconn *conn);
 extern const GoTLSLibrary *pggotls_library(void);
 
+/* fe-gotls-helper.c: the same entry points, through a helper process. */
+extern const GoTLSLibrary *pggotls_helper_library(void);
+extern bool pggotls_helper_forced(void);
+
 #endif							/* FE_GOTLS_LOADER_H */

@@ -75,6 +75,7 @@ static const char *const gotls_attribute_names[] = {
  */
 typedef struct GoTLSConn
 {
+	const GoTLSLibrary *lib;	/* in process, or the helper's */
 	gotls_session session;
 	gotls_cbuffered *buffered;	/* what the session holds; see
 								 * pgtls_bytes_pending */
@@ -107,6 +108,22 @@ nonempty(const char *s)
 }
 
 /*
+ * conn_library
+ *		The library that runs gc's session, if this process may call it.
+ *
+ * A session in a helper process is independent of this process's Go
+ * runtime (a forked child uses it as it would a plain socket); one in
+ * process may be used only where pggotls_library() allows.
+ */
+static const GoTLSLibrary *
+conn_library(GoTLSConn *gc)
+{
+	if (gc != NULL && gc->lib == pggotls_helper_library())
+		return gc->lib;
+	return pggotls_library();
+}
+
+/*
  * session_library
  *		The library to drive conn's session with, or NULL (with an error
  *		reported) in a process forked after the Go library started.
@@ -119,7 +136,7 @@ nonempty(const char *s)
 static const GoTLSLibrary *
 session_library(PGconn *conn)
 {
-	const GoTLSLibrary *lib = pggotls_library();
+	const GoTLSLibrary *lib = conn_library(conn->gotls);
 
 	if (lib == NULL)
 	{
@@ -216,6 +233,7 @@ start_session(PGconn *conn)
 	opts.homedir = pqGetHomeDirectory(homedir, sizeof(homedir)) ? homedir : NULL;
 
 	errbuf[0] = '\0';
+	gc->lib = lib;
 	gc->session = lib->client_new(&opts, gotls_io_read, gotls_io_write, conn,
 								  errbuf, sizeof(errbuf));
 	if (gc->session == 0)
@@ -328,7 +346,7 @@ pgtls_close(PGconn *conn)
 
 	if (gc != NULL)
 	{
-		const GoTLSLibrary *lib = pggotls_library();
+		const GoTLSLibrary *lib = conn_library(gc);
 
 		/*
 		 * In a child forked after the library started, calling into Go
@@ -386,7 +404,7 @@ ssize_t
 pgtls_bytes_pending(PGconn *conn)
 {
 	GoTLSConn  *gc = conn->gotls;
-	const GoTLSLibrary *lib = pggotls_library();
+	const GoTLSLibrary *lib = conn_library(gc);
 
 	/*
 	 * Nothing is pending for a process that may not use the session; its

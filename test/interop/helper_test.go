@@ -1,0 +1,108 @@
+//go:build interop
+
+package interop
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// helperEnv has libpq make every TLS connection through the helper
+// process, libpq_gotls_helper, as a child forked after the Go library
+// started does.
+const helperEnv = "PGGOTLS_HELPER=1"
+
+// helpers returns the pids of running libpq_gotls_helper processes, by
+// their argv[0]: a helper is not dumpable, so its /proc/<pid>/exe is
+// closed even to its own user.
+func helpers() []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		var pid int
+		if _, err := fmt.Sscan(e.Name(), &pid); err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.SplitN(string(cmdline), "\x00", 2)[0] == "libpq_gotls_helper" {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// helpersOutlived reports the helpers still running once every test is
+// done: each must end with its connection. A helper whose program has
+// exited has only to see its socket close, so a few seconds' grace.
+func helpersOutlived() []int {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		left := helpers()
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestHelperAttributes: what PQsslAttribute and the host name check see
+// through the helper is what they see in process.
+func TestHelperAttributes(t *testing.T) {
+	f := newFixture(t)
+	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+	in := client(t, f.home, nil, tool("pgtls_info"), conninfo)
+	via := client(t, f.home, []string{helperEnv}, tool("pgtls_info"), conninfo)
+	if in.err != nil || via.err != nil {
+		t.Fatalf("in process:\n%s\nthrough the helper:\n%s", in, via)
+	}
+	// The key exchange group and cipher are the server's choice, the same
+	// for both; the rest is the library's.
+	if in.stdout != via.stdout {
+		t.Errorf("attributes differ.\nin process:\n%s\nthrough the helper:\n%s", in.stdout, via.stdout)
+	}
+	r := client(t, f.home, []string{helperEnv}, tool("pgtls_info"), f.conninfo("wrong.example")+" user=postgres sslmode=verify-full sslrootcert="+f.certs.Path("root.crt"))
+	if r.err == nil || !strings.Contains(r.stderr+r.stdout, `does not match host name "wrong.example"`) {
+		t.Errorf("wrong host through the helper:\n%s", r)
+	}
+}
+
+// TestHelperKilledMidQuery: a helper killed while its connection waits
+// for a query's answer gives the program a clean error, at once.
+func TestHelperKilledMidQuery(t *testing.T) {
+	f := newFixture(t)
+	conninfo := f.conninfo("localhost") + " user=postgres sslmode=require application_name=helper_kill"
+	cmd := exec.Command(filepath.Join(goPrefix, "bin", "psql"), "-X", "-At", "-d", conninfo, "-c", "SELECT pg_sleep(60)")
+	cmd.Env = cleanEnv([]string{"HOME=" + f.home, helperEnv})
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	must(t, cmd.Start())
+	defer cmd.Process.Kill()
+	deadline := time.Now().Add(30 * time.Second)
+	for strings.TrimSpace(f.srv.sql(t, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'helper_kill' AND query LIKE 'SELECT pg_sleep%'")) != "1" {
+		if time.Now().After(deadline) {
+			t.Fatal("the query did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	pids := helpers()
+	if len(pids) != 1 {
+		t.Fatalf("want one helper running, found %v", pids)
+	}
+	must(t, syscall.Kill(pids[0], syscall.SIGKILL))
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(out.String(), "the TLS helper process exited unexpectedly") {
+			t.Errorf("psql after its helper was killed: %v\n%s", err, out.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("psql still waiting 30 s after its helper was killed\n%s", out.String())
+	}
+}
