@@ -49,11 +49,11 @@ conninfo() {
 	echo "host=localhost hostaddr=127.0.0.1 port=${ports[$1]} user=postgres dbname=postgres sslmode=$2"
 }
 
-# backend_memory SERVER CONNINFO LIBDIR: "RSS Pss" (kB) of a backend of
-# SERVER that has run a query over CONNINFO and is idle in pg_sleep.
+# backend_memory SERVER CONNINFO LIBDIR [ENV]: "RSS Pss" (kB) of a backend
+# of SERVER that has run a query over CONNINFO and is idle in pg_sleep.
 backend_memory() {
-	local server=$1 conninfo=$2 libdir=$3 pid
-	env LD_LIBRARY_PATH="$libdir" "$ossl_prefix/bin/psql" -X -q -d "$conninfo application_name=bench_memory" \
+	local server=$1 conninfo=$2 libdir=$3 extra=${4:-} pid
+	env LD_LIBRARY_PATH="$libdir" $extra "$ossl_prefix/bin/psql" -X -q -d "$conninfo application_name=bench_memory" \
 		-c "SELECT count(*) FROM pg_class" -c "SELECT pg_sleep(3)" >/dev/null &
 	sleep 1.5
 	pid=$("$ossl_prefix/bin/psql" -X -At -h "$work/$server" -p "${ports[$server]}" -U postgres -d postgres \
@@ -80,13 +80,13 @@ tlsd_memory() {
 	echo "$before $(((after - before) / n))"
 }
 
-# measure NAME SERVER SSLMODE LIBDIR: one row of measurements, appended to
-# raw.
+# measure NAME SERVER SSLMODE LIBDIR [ENV]: one row of measurements,
+# appended to raw. ENV is one more variable for the client.
 measure() {
-	local name=$1 server=$2 sslmode=$3 libdir=$4
+	local name=$1 server=$2 sslmode=$3 libdir=$4 extra=${5:-}
 	local conninfo
 	conninfo=$(conninfo "$server" "$sslmode")
-	local env=(env LD_LIBRARY_PATH="$libdir")
+	local env=(env LD_LIBRARY_PATH="$libdir" $extra)
 	step "round $round, $name: pgbench -C -S, -S, COPY, one client, first connection, backend memory"
 	local conn_tps tps start end copy_s first rss threads be_rss be_pss
 	conn_tps=$("${env[@]}" "$ossl_prefix/bin/pgbench" -n -C -S -c 4 -j 2 -T "$duration" "$conninfo" 2>&1 |
@@ -119,7 +119,7 @@ measure() {
 			END{printf "%s %.1f %.2f\n", t, c, w}')
 	read -r first rss threads < <("${env[@]}" "$tools/pgtls_connect" "$conninfo" |
 		awk '/first_connect_ms/{f=$2} /rss_kb/{r=$2} /threads/{t=$2} END{print f, r, t}')
-	read -r be_rss be_pss < <(backend_memory "$server" "$conninfo" "$libdir")
+	read -r be_rss be_pss < <(backend_memory "$server" "$conninfo" "$libdir" "$extra")
 	printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$name" "$conn_tps" "$tps" "$copy_s" "$first" "$rss" "$threads" \
 		"$be_rss" "$be_pss" "$cpu_us" "$csw" "$tps1" "$copy_cpu" >>"$out/raw.dat"
 }
@@ -129,6 +129,7 @@ rows=("no TLS|openssl|disable|$ossl_prefix/lib"
 	"Go server, no TLS|go|disable|$ossl_prefix/lib"
 	"OpenSSL server, OpenSSL libpq|openssl|require|$ossl_prefix/lib"
 	"OpenSSL server, Go libpq|openssl|require|$go_prefix/lib"
+	"OpenSSL server, Go libpq through the helper|openssl|require|$go_prefix/lib|PGGOTLS_HELPER=1"
 	"Go server, OpenSSL libpq|go|require|$ossl_prefix/lib"
 	"Go server, Go libpq|go|require|$go_prefix/lib")
 
@@ -148,8 +149,8 @@ read -r tlsd_idle tlsd_per_conn < <(tlsd_memory)
 : >"$out/raw.dat"
 for round in $(seq "$rounds"); do
 	for row in "${rows[@]}"; do
-		IFS='|' read -r name server sslmode libdir <<<"$row"
-		measure "$name" "$server" "$sslmode" "$libdir"
+		IFS='|' read -r name server sslmode libdir extra <<<"$row"
+		measure "$name" "$server" "$sslmode" "$libdir" "$extra"
 	done
 done
 
@@ -181,11 +182,20 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 diff_kb() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+d", a - b }'; }
 row_of() { grep "^$1|" "$work/rows"; }
+# ratio_row LABEL COLUMN: a line of the ratio table.
+ratio_row() {
+	local r="| $1 |" row
+	for row in "$gol" "$golh" "$osrv" "$gosrv"; do
+		r+=" $(ratio "$(field "$row" "$2")" "$(field "$ossl" "$2")") |"
+	done
+	echo "$r"
+}
 field() { echo "$1" | cut -d'|' -f"$2"; }
 plain=$(row_of "no TLS")
 goplain=$(row_of "Go server, no TLS")
 ossl=$(row_of "OpenSSL server, OpenSSL libpq")
 gol=$(row_of "OpenSSL server, Go libpq")
+golh=$(row_of "OpenSSL server, Go libpq through the helper")
 osrv=$(row_of "Go server, OpenSSL libpq")
 gosrv=$(row_of "Go server, Go libpq")
 
@@ -212,15 +222,15 @@ gosrv=$(row_of "Go server, Go libpq")
 	echo
 	echo "Ratios to OpenSSL on both sides (targets: connections/s ≥ 1.0, tps ≥ 1.0, COPY time ≤ 1.0, CPU and context switches within 10 %):"
 	echo
-	echo "| | Go libpq, OpenSSL server | Go server, OpenSSL libpq | Go on both sides |"
-	echo "|---|---|---|---|"
-	echo "| connections/s | $(ratio "$(field "$gol" 2)" "$(field "$ossl" 2)") | $(ratio "$(field "$osrv" 2)" "$(field "$ossl" 2)") | $(ratio "$(field "$gosrv" 2)" "$(field "$ossl" 2)") |"
-	echo "| select-only tps | $(ratio "$(field "$gol" 3)" "$(field "$ossl" 3)") | $(ratio "$(field "$osrv" 3)" "$(field "$ossl" 3)") | $(ratio "$(field "$gosrv" 3)" "$(field "$ossl" 3)") |"
-	echo "| select-only tps, one client | $(ratio "$(field "$gol" 12)" "$(field "$ossl" 12)") | $(ratio "$(field "$osrv" 12)" "$(field "$ossl" 12)") | $(ratio "$(field "$gosrv" 12)" "$(field "$ossl" 12)") |"
-	echo "| COPY time | $(ratio "$(field "$gol" 4)" "$(field "$ossl" 4)") | $(ratio "$(field "$osrv" 4)" "$(field "$ossl" 4)") | $(ratio "$(field "$gosrv" 4)" "$(field "$ossl" 4)") |"
-	echo "| client CPU in COPY | $(ratio "$(field "$gol" 13)" "$(field "$ossl" 13)") | $(ratio "$(field "$osrv" 13)" "$(field "$ossl" 13)") | $(ratio "$(field "$gosrv" 13)" "$(field "$ossl" 13)") |"
-	echo "| client CPU per transaction | $(ratio "$(field "$gol" 10)" "$(field "$ossl" 10)") | $(ratio "$(field "$osrv" 10)" "$(field "$ossl" 10)") | $(ratio "$(field "$gosrv" 10)" "$(field "$ossl" 10)") |"
-	echo "| client context switches per transaction | $(ratio "$(field "$gol" 11)" "$(field "$ossl" 11)") | $(ratio "$(field "$osrv" 11)" "$(field "$ossl" 11)") | $(ratio "$(field "$gosrv" 11)" "$(field "$ossl" 11)") |"
+	echo "| | Go libpq, OpenSSL server | Go libpq through the helper, OpenSSL server | Go server, OpenSSL libpq | Go on both sides |"
+	echo "|---|---|---|---|---|"
+	ratio_row "connections/s" 2
+	ratio_row "select-only tps" 3
+	ratio_row "select-only tps, one client" 12
+	ratio_row "COPY time" 4
+	ratio_row "client CPU in COPY" 13
+	ratio_row "client CPU per transaction" 10
+	ratio_row "client context switches per transaction" 11
 	echo
 	echo "The Go libpq's own costs, outside any connection: loading libpq_gotls.so (the Go runtime starts)" \
 		"$load_ms ms, its first call $first_call_ms ms; one call from C (gotls_pending on a session)" \

@@ -14,6 +14,7 @@ packages=(
 	autoconf2.69                # regenerating configure from configure.ac
 	meson ninja-build           # the meson variant of the build
 	libipc-run-perl             # PostgreSQL's TAP tests
+	python3-psycopg2            # a multiprocessing pool on our libpq (interop)
 	ca-certificates
 )
 # make bench draws its chart with gnuplot and counts CPU and context

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -104,5 +105,30 @@ func TestHelperKilledMidQuery(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("psql still waiting 30 s after its helper was killed\n%s", out.String())
+	}
+}
+
+// TestMultiprocessingPool: Debian's psycopg2 on our libpq, a pool of 8
+// workers forked (multiprocessing's fork start method) after the parent
+// connected over verify-full: 32 tasks, each a TLS connection through the
+// helper; the parent's own connection still works afterwards.
+func TestMultiprocessingPool(t *testing.T) {
+	f := newFixture(t)
+	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+	script, err := filepath.Abs("../ecosystem/psycopg2/pool.py")
+	must(t, err)
+	// Debian's Python, whose psycopg2 build/install-deps.sh installs.
+	r := client(t, f.home, []string{"LD_LIBRARY_PATH=" + filepath.Join(goPrefix, "lib")}, "/usr/bin/python3", script, conninfo)
+	if r.err != nil {
+		t.Fatalf("pool.py: %s", r)
+	}
+	for _, want := range []string{
+		"parent before: ssl True TLSv1.3, library Go crypto/tls",
+		`tasks: 32 good of 32, in [2-8] processes`,
+		"parent after: ssl True TLSv1.3 49",
+	} {
+		if !regexp.MustCompile(`(?m)^` + want + `$`).MatchString(r.stdout) {
+			t.Errorf("want a line %q in:\n%s", want, r.stdout)
+		}
 	}
 }
