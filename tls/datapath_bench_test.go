@@ -56,11 +56,11 @@ func sessionPair(b testing.TB, path dataPath) (client, server *Session) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { unix.Close(fds[0]); unix.Close(fds[1]) })
-	client, err = NewClient(ClientOptions{SSLMode: "require", MinProtocol: "TLSv1.3"}, &fdTransport{fds[0]})
+	client, err = NewClient(ClientOptions{SSLMode: "require", MinProtocol: "TLSv1.3"}, &fdTransport{FD: fds[0]})
 	if err != nil {
 		b.Fatal(err)
 	}
-	server, err = NewServer(loadServerConfig(b, serverOptions(b)), &fdTransport{fds[1]})
+	server, err = NewServer(loadServerConfig(b, serverOptions(b)), &fdTransport{FD: fds[1]})
 	if err != nil {
 		b.Fatal(err)
 	}

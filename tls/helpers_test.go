@@ -125,41 +125,9 @@ func certPool(cs ...*certs.Cert) *x509.CertPool {
 // ---------------------------------------------------------------------
 // Sockets
 
-// fdTransport is the Transport the C glue gives a Session: raw reads and
-// writes on a non-blocking socket.
-type fdTransport struct{ fd int }
-
-func (t *fdTransport) Read(p []byte) (int, error) {
-	for {
-		n, err := unix.Read(t.fd, p)
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err == unix.EAGAIN:
-			return 0, ErrWouldBlock
-		case err != nil:
-			return 0, err
-		case n == 0:
-			return 0, io.EOF
-		}
-		return n, nil
-	}
-}
-
-func (t *fdTransport) Write(p []byte) (int, error) {
-	for {
-		n, err := unix.Write(t.fd, p)
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err == unix.EAGAIN:
-			return 0, ErrWouldBlock
-		case err != nil:
-			return 0, err
-		}
-		return n, nil
-	}
-}
+// fdTransport is the Transport over a non-blocking socket that the C glue
+// and the daemons give a Session.
+type fdTransport = SocketTransport
 
 // countingTransport counts the calls that reach the Transport below.
 type countingTransport struct {
@@ -466,7 +434,7 @@ type testClient struct {
 // socket's Transport.
 func newClient(t testing.TB, fd int, o ClientOptions, wrap func(Transport) Transport) *testClient {
 	t.Helper()
-	var tr Transport = &fdTransport{fd}
+	var tr Transport = &fdTransport{FD: fd}
 	if wrap != nil {
 		tr = wrap(tr)
 	}

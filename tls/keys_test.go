@@ -220,7 +220,7 @@ func TestKeyFilePermissions(t *testing.T) {
 		t.Run(fmt.Sprintf("%04o", tt.mode), func(t *testing.T) {
 			t.Parallel()
 			key := writeFile(t, t.TempDir(), "client.key", pki.Client.KeyPEM(), tt.mode)
-			s, err := NewClient(ClientOptions{SSLMode: "require", SSLCert: pki.Path("client.crt"), SSLKey: key}, &fdTransport{-1})
+			s, err := NewClient(ClientOptions{SSLMode: "require", SSLCert: pki.Path("client.crt"), SSLKey: key}, &fdTransport{FD: -1})
 			if tt.ok {
 				if err != nil {
 					t.Fatalf("mode %04o rejected: %v", tt.mode, err)
@@ -236,12 +236,12 @@ func TestKeyFilePermissions(t *testing.T) {
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		_, err := NewClient(ClientOptions{SSLMode: "require", SSLCert: pki.Path("client.crt"), SSLKey: dir}, &fdTransport{-1})
+		_, err := NewClient(ClientOptions{SSLMode: "require", SSLCert: pki.Path("client.crt"), SSLKey: dir}, &fdTransport{FD: -1})
 		checkError(t, err, KindConfig, `private key file "`+dir+`" is not a regular file`)
 	})
 	t.Run("missing", func(t *testing.T) {
 		key := filepath.Join(t.TempDir(), "none.key")
-		_, err := NewClient(ClientOptions{SSLMode: "require", SSLCert: pki.Path("client.crt"), SSLKey: key}, &fdTransport{-1})
+		_, err := NewClient(ClientOptions{SSLMode: "require", SSLCert: pki.Path("client.crt"), SSLKey: key}, &fdTransport{FD: -1})
 		checkError(t, err, KindConfig, `certificate present, but not private key file "`+key+`"`)
 	})
 }
@@ -254,7 +254,7 @@ func TestKeyCertMismatch(t *testing.T) {
 	for _, kt := range []certs.KeyType{certs.ECDSA, certs.RSA, certs.Ed25519} {
 		other := mint(t, certs.Template{CommonName: "other", Client: true, Key: kt}, nil)
 		key := writeFile(t, dir, fmt.Sprintf("other-%d.key", kt), other.KeyPEM(), 0o600)
-		_, err := NewClient(ClientOptions{SSLMode: "require", SSLCert: pki.Path("client.crt"), SSLKey: key}, &fdTransport{-1})
+		_, err := NewClient(ClientOptions{SSLMode: "require", SSLCert: pki.Path("client.crt"), SSLKey: key}, &fdTransport{FD: -1})
 		checkError(t, err, KindConfig, `certificate does not match private key file "`+key+`": key values mismatch`)
 	}
 }
@@ -330,12 +330,12 @@ func TestClientCertificate(t *testing.T) {
 	}
 
 	// A certificate file that is there but unreadable as one is an error.
-	_, err := NewClient(ClientOptions{SSLMode: "require", SSLCert: badCert, SSLKey: pki.Path("client.key")}, &fdTransport{-1})
+	_, err := NewClient(ClientOptions{SSLMode: "require", SSLCert: badCert, SSLKey: pki.Path("client.key")}, &fdTransport{FD: -1})
 	checkError(t, err, KindConfig, `could not read certificate file "`+badCert+`": no certificate found`)
 	// A wrong password for an encrypted key is a configuration error.
 	keyFile := privateCopy(t, dir, "ecdsa-pkcs8-aes256.key")
 	certFile := privateCopy(t, dir, "ecdsa.crt")
-	_, err = NewClient(ClientOptions{SSLMode: "require", SSLCert: certFile, SSLKey: keyFile, SSLPassword: "wrong"}, &fdTransport{-1})
+	_, err = NewClient(ClientOptions{SSLMode: "require", SSLCert: certFile, SSLKey: keyFile, SSLPassword: "wrong"}, &fdTransport{FD: -1})
 	e := checkError(t, err, KindConfig, `could not load private key file "`+keyFile+`": bad decrypt`)
 	if !strings.Contains(e.Error(), "bad decrypt") {
 		t.Errorf("Error() = %q", e.Error())

@@ -10,6 +10,12 @@
  *                                runs a query; the parent keeps using its
  *                                own
  *
+ *   pgtls_fork pool CONNINFO     connect with TLS, then fork 8 workers
+ *                                that run 4 tasks each, every task a new
+ *                                TLS connection and a query (through the
+ *                                helper process), as a prefork pool does;
+ *                                the parent's connection must still work
+ *
  * Each process prints one line "<who>: <outcome>" and the exit status is 0
  * only if every process behaved: success where TLS must work, a clean
  * error (never a hang: alarm() kills a stuck process) where it cannot.
@@ -122,12 +128,66 @@ fork_after(const char *conninfo)
 	return rc;
 }
 
+#define POOL_WORKERS 8
+#define POOL_TASKS 4
+
+static int
+fork_pool(const char *conninfo)
+{
+	PGconn	   *conn = PQconnectdb(conninfo);
+	pid_t		pids[POOL_WORKERS];
+	PGresult   *res;
+	int			failed = 0;
+	int			rc;
+
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		printf("parent: connection failed: %s", PQerrorMessage(conn));
+		return 1;
+	}
+	fflush(stdout);
+	for (int w = 0; w < POOL_WORKERS; w++)
+	{
+		pids[w] = fork();
+		if (pids[w] == 0)
+		{
+			char		who[32];
+			int			bad = 0;
+
+			alarm(DEADLINE_SECONDS);
+			for (int i = 0; i < POOL_TASKS; i++)
+			{
+				snprintf(who, sizeof(who), "worker %d task %d", w, i);
+				bad |= connect_and_query(who, conninfo);
+			}
+			exit(bad);
+		}
+		if (pids[w] < 0)
+			return 1;
+	}
+	for (int w = 0; w < POOL_WORKERS; w++)
+		failed += wait_child(pids[w]) != 0;
+	printf("pool: %d of %d workers failed\n", failed, POOL_WORKERS);
+	rc = connect_and_query("parent, new connection", conninfo) | (failed != 0);
+	res = PQexec(conn, "SELECT 1");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		printf("parent: query after the pool failed: %s", PQerrorMessage(conn));
+		rc = 1;
+	}
+	else
+		printf("parent: query after the pool ok\n");
+	PQclear(res);
+	PQfinish(conn);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	if (argc != 3)
 	{
-		fprintf(stderr, "usage: %s before|after CONNINFO\n", argv[0]);
+		fprintf(stderr, "usage: %s before|after|pool CONNINFO\n", argv[0]);
 		return 2;
 	}
 	alarm(DEADLINE_SECONDS);
@@ -136,6 +196,8 @@ main(int argc, char **argv)
 		return fork_before(argv[2]);
 	if (strcmp(argv[1], "after") == 0)
 		return fork_after(argv[2]);
+	if (strcmp(argv[1], "pool") == 0)
+		return fork_pool(argv[2]);
 	fprintf(stderr, "unknown mode \"%s\"\n", argv[1]);
 	return 2;
 }

@@ -132,3 +132,42 @@ func TestMultiprocessingPool(t *testing.T) {
 		}
 	}
 }
+
+// TestForkPool: a C program, connected over verify-full, forks 8 workers
+// that run 4 tasks each, every task a new TLS connection (through the
+// helper) and a query; the parent's connection still works afterwards.
+func TestForkPool(t *testing.T) {
+	f := newFixture(t)
+	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+	r := client(t, f.home, nil, tool("pgtls_fork"), "pool", conninfo)
+	if r.err != nil {
+		t.Fatalf("pgtls_fork pool: %s", r)
+	}
+	for _, want := range []string{"pool: 0 of 8 workers failed", "parent: query after the pool ok"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("want %q in:\n%s", want, r.stdout)
+		}
+	}
+	if n := strings.Count(r.stdout, ": tls query ok"); n != 33 {
+		t.Errorf("%d TLS queries, want 32 tasks and the parent's:\n%s", n, r.stdout)
+	}
+}
+
+// TestHelperKeyLog: sslkeylogfile through the helper gets the session's
+// secrets, as in process.
+func TestHelperKeyLog(t *testing.T) {
+	f := newFixture(t)
+	keylog := filepath.Join(t.TempDir(), "keys")
+	conninfo := f.conninfo("localhost") + " user=postgres sslmode=require sslkeylogfile=" + keylog
+	r := client(t, f.home, []string{helperEnv}, filepath.Join(goPrefix, "bin", "psql"), "-X", "-At", "-d", conninfo, "-c", sslQuery)
+	if r.err != nil {
+		t.Fatal(r)
+	}
+	data, err := os.ReadFile(keylog)
+	must(t, err)
+	for _, label := range []string{"CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_TRAFFIC_SECRET_0", "CLIENT_TRAFFIC_SECRET_0"} {
+		if !strings.Contains(string(data), label+" ") {
+			t.Errorf("no %s line in the key log:\n%s", label, data)
+		}
+	}
+}

@@ -627,21 +627,28 @@ stream_ended(HelperSession *h)
 	helper_gone(h);
 }
 
+/*
+ * The result of a read or write on the plaintext stream, as gotls_read and
+ * gotls_write return it: a count, 0 for "not now", or -1 once the stream
+ * has ended (with the reason from the channel).
+ */
 static ssize_t
-helper_read(gotls_session s, void *buf, size_t len)
+stream_result(HelperSession *h, ssize_t n)
 {
-	HelperSession *h = (HelperSession *) s;
-	ssize_t		n;
-
-	if (len == 0)
-		return 0;
-	n = h->read_fn(h->conn, buf, len);
 	if (n > 0)
 		return n;
 	if (n < 0 && (SOCK_ERRNO == EAGAIN || SOCK_ERRNO == EWOULDBLOCK || SOCK_ERRNO == EINTR))
 		return 0;
 	stream_ended(h);
 	return -1;
+}
+
+static ssize_t
+helper_read(gotls_session s, void *buf, size_t len)
+{
+	HelperSession *h = (HelperSession *) s;
+
+	return len == 0 ? 0 : stream_result(h, h->read_fn(h->conn, buf, len));
 }
 
 static ssize_t
@@ -655,17 +662,8 @@ static ssize_t
 helper_write(gotls_session s, gotls_cchar *buf, size_t len)
 {
 	HelperSession *h = (HelperSession *) s;
-	ssize_t		n;
 
-	if (len == 0)
-		return 0;
-	n = h->write_fn(h->conn, buf, len);
-	if (n > 0)
-		return n;
-	if (n < 0 && (SOCK_ERRNO == EAGAIN || SOCK_ERRNO == EWOULDBLOCK || SOCK_ERRNO == EINTR))
-		return 0;
-	stream_ended(h);
-	return -1;
+	return len == 0 ? 0 : stream_result(h, h->write_fn(h->conn, buf, len));
 }
 
 static ssize_t
