@@ -39,6 +39,7 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -59,6 +60,9 @@
 #define HELPER_TCP_FD			3
 #define HELPER_CHANNEL_FD		4
 #define HELPER_PLAIN_FD			5
+
+/* How long to wait for word that the helper's exec failed. */
+#define HELPER_START_TIMEOUT_MS	10000
 
 typedef struct HelperName
 {
@@ -327,14 +331,27 @@ spawn_helper(const char *path, int tcp, int channel, int plain)
 	close(devnull);
 	if (pid > 0)
 	{
+		struct pollfd pfd = {.fd = errpipe[0], .events = POLLIN};
+
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		/* The exec's errno, or end of file once it has succeeded. */
-		do
-			n = read(errpipe[0], &err, sizeof(err));
-		while (n < 0 && errno == EINTR);
-		if (n != sizeof(err))
-			err = (n == 0) ? 0 : EIO;
+			continue;
+
+		/*
+		 * The exec's errno, or end of file once it has succeeded.  A child
+		 * that another thread forked meanwhile holds the pipe too, until it
+		 * execs or exits: so wait a bounded time, and after it take the
+		 * helper as started (if it was not, the handshake says so).
+		 */
+		while ((n = poll(&pfd, 1, HELPER_START_TIMEOUT_MS)) < 0 && errno == EINTR)
+			continue;
+		if (n > 0)
+		{
+			do
+				n = read(errpipe[0], &err, sizeof(err));
+			while (n < 0 && errno == EINTR);
+			if (n != sizeof(err))
+				err = (n == 0) ? 0 : EIO;
+		}
 	}
 	close(errpipe[0]);
 	return err;
