@@ -56,9 +56,9 @@ func gotls_read_received(h C.gotls_session, got C.ssize_t, errno C.int, buf unsa
 	// The session's next read of the socket, into read_space, is this one.
 	// A caller that read elsewhere (read_space NULL) fails the session with
 	// EFAULT there (readOnce).
-	s.transport.early = &earlyRead{C.uintptr_t(uintptr(unsafe.Pointer(s.buffered.read_space))), got, syscall.Errno(errno)}
+	s.transport.early = earlyRead{true, C.uintptr_t(uintptr(unsafe.Pointer(s.buffered.read_space))), got, syscall.Errno(errno)}
 	r := s.read(buf, n)
-	s.transport.early = nil
+	s.transport.early = earlyRead{}
 	return r
 }
 

@@ -45,10 +45,13 @@ type callbackTransport struct {
 
 	// early is a read the caller made itself, into the session's read
 	// space (gotls_read_received); the next Read of that space returns it.
-	early *earlyRead
+	// A value, not a pointer: it is set on most reads, and would otherwise
+	// be an allocation each time.
+	early earlyRead
 }
 
 type earlyRead struct {
+	set   bool
 	at    C.uintptr_t // where the bytes are
 	n     C.ssize_t
 	errno syscall.Errno
@@ -82,8 +85,8 @@ func (t *callbackTransport) Read(p []byte) (int, error) {
 // readOnce is one read: the caller's early one if it is waiting, else the
 // read callback's.
 func (t *callbackTransport) readOnce(buf C.uintptr_t, n int) (C.ssize_t, error) {
-	if e := t.early; e != nil {
-		t.early = nil
+	if e := t.early; e.set {
+		t.early = earlyRead{}
 		if e.at != buf || int(e.n) > n {
 			// The caller read somewhere else than where the session
 			// reads: its bytes are not where they belong.
