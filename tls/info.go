@@ -28,7 +28,7 @@ func AttributeNames() []string {
 // session, and false for a name it does not know. Names and spellings are
 // OpenSSL's, so that psql and applications show what they always showed.
 func (s *Session) Attribute(name string) (string, bool) {
-	if !s.handshakeDone {
+	if !s.handshakeDone || s.conn == nil { // a resumed session (carry.go) knows no handshake
 		return "", false
 	}
 	cs := s.conn.ConnectionState()
@@ -68,7 +68,7 @@ func (s *Session) CertSent() bool { return s.client != nil && s.client.certSent 
 
 // PeerCertificate returns the peer's leaf certificate, or nil.
 func (s *Session) PeerCertificate() *x509.Certificate {
-	if !s.handshakeDone {
+	if !s.handshakeDone || s.conn == nil {
 		return nil
 	}
 	certs := s.conn.ConnectionState().PeerCertificates

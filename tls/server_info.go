@@ -20,7 +20,7 @@ type ConnectionInfo struct {
 // ConnectionInfo returns the session's parameters once the handshake is
 // complete; ok is false before.
 func (s *Session) ConnectionInfo() (info ConnectionInfo, ok bool) {
-	if !s.handshakeDone {
+	if !s.handshakeDone || s.conn == nil { // a resumed session (carry.go) knows no handshake
 		return ConnectionInfo{}, false
 	}
 	cs := s.conn.ConnectionState()

@@ -31,6 +31,21 @@ type State struct {
 // first (TakeReplies): they are output, not state. A failed session has
 // no state to carry on.
 func (l *Layer) State() (State, error) {
+	st, err := l.StateInPlace()
+	if err != nil {
+		return State{}, err
+	}
+	for _, b := range []*[]byte{&st.ReadSecret, &st.WriteSecret, &st.Plaintext, &st.Handshake, &st.Input} {
+		*b = slices.Clone(*b)
+	}
+	return st, nil
+}
+
+// StateInPlace is State without the copies, for a caller that mirrors the
+// state after every call, where copying would cost: its slices are the
+// layer's own (Plaintext and Input are in the input buffer), valid until
+// the layer's next call, and not to be written.
+func (l *Layer) StateInPlace() (State, error) {
 	if l.err != nil {
 		return State{}, fmt.Errorf("record: the session has ended: %w", l.err)
 	}
@@ -40,13 +55,13 @@ func (l *Layer) State() (State, error) {
 	return State{
 		Suite:       l.suite.id,
 		Client:      l.isClient,
-		ReadSecret:  slices.Clone(l.in.secret),
-		WriteSecret: slices.Clone(l.out.secret),
+		ReadSecret:  l.in.secret,
+		WriteSecret: l.out.secret,
 		ReadSeq:     l.in.seq,
 		WriteSeq:    l.out.seq,
-		Plaintext:   slices.Clone(l.buf[l.pStart:l.pEnd]),
-		Handshake:   slices.Clone(l.hs),
-		Input:       slices.Clone(l.buf[l.cStart:l.cEnd]),
+		Plaintext:   l.buf[l.pStart:l.pEnd],
+		Handshake:   l.hs,
+		Input:       l.buf[l.cStart:l.cEnd],
 		Useless:     l.useless,
 	}, nil
 }
