@@ -153,6 +153,36 @@ extern ssize_t gotls_read(gotls_session s, void *buf, size_t len);
 extern ssize_t gotls_pending(gotls_session s);
 
 /*
+ * What a process forked from this one needs to carry a TLS 1.3 session on
+ * without calling Go, which cannot run in it (docs/fork.md): the record
+ * layer's state, as tls/record/state.go names it.  The fields are those of
+ * record.State; encoded in its format, they start a session again in
+ * another process.  Valid only while usable is non-zero: it is zero for a
+ * session that cannot be carried on (TLS 1.2, FIPS mode, not yet
+ * established, failed, or with output unsent).
+ */
+#define GOTLS_MAX_SECRET 48		/* SHA-384's size */
+
+typedef struct gotls_carry
+{
+	int			usable;
+	int			client;
+	uint16_t	suite;
+	uint16_t	useless;		/* records in a row that delivered no data */
+	uint64_t	read_seq;		/* sequence number of the next record */
+	uint64_t	write_seq;
+	size_t		secret_len;		/* of each traffic secret */
+	unsigned char read_secret[GOTLS_MAX_SECRET];
+	unsigned char write_secret[GOTLS_MAX_SECRET];
+	const unsigned char *plaintext; /* decrypted, not yet read */
+	size_t		plaintext_len;
+	const unsigned char *handshake; /* an incomplete post-handshake message */
+	size_t		handshake_len;
+	const unsigned char *input; /* ciphertext from a record boundary */
+	size_t		input_len;
+} gotls_carry;
+
+/*
  * What a session holds that gotls_read returns without the socket, in the
  * library's memory, for the caller to read between calls instead of
  * calling gotls_pending (a call into Go costs more than the answer).  The
@@ -178,6 +208,8 @@ typedef struct gotls_buffered
 	 */
 	unsigned char *read_space;
 	size_t		read_space_len;
+
+	gotls_carry carry;			/* for a forked child */
 } gotls_buffered;
 
 /* const gotls_buffered, spelled so that cgo declares the same prototype. */

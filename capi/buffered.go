@@ -35,6 +35,7 @@ func (s *session) publish() {
 		s.buffered.read_space = (*C.uchar)(unsafe.Pointer(&space[0]))
 		s.buffered.read_space_len = C.size_t(len(space))
 	}
+	s.publishCarry()
 }
 
 // newInput is the session's record layer's input buffer (SetInputBuffer):
@@ -46,6 +47,7 @@ func (s *session) newInput() []byte {
 
 // free releases the session's C memory, once the session is closed.
 func (s *session) free() {
+	s.freeCarry()
 	C.free(unsafe.Pointer(s.buffered))
 	C.free(s.input)
 	s.buffered, s.input = nil, nil

@@ -19,7 +19,9 @@ type session struct {
 	transport *callbackTransport
 	buffered  *C.gotls_buffered // see buffered.go
 	input     unsafe.Pointer    // the record layer's input buffer, C memory (buffered.go)
-	closed    atomic.Bool       // set by gotls_close; lookup then refuses it
+	hsMirror  unsafe.Pointer    // C memory for gotls_carry.handshake (carry.go)
+	hsCap     int
+	closed    atomic.Bool // set by gotls_close; lookup then refuses it
 }
 
 func newHandle(s *session) C.gotls_session { return C.gotls_session(cgo.NewHandle(s)) }

@@ -22,9 +22,17 @@ var errLibpqGone = errors.New("libpq closed the connection")
 // closed its end (PQfinish, or the program's exit or death); the server's
 // side ending does not end it, as libpq still holds the connection.
 func Run() {
-	opts, err := readOptions()
+	first, err := readFirst()
 	if err != nil {
-		return // libpq gone before it said anything, or not libpq
+		return // libpq gone before it said anything
+	}
+	if isState(first) {
+		carryOn(first)
+		return
+	}
+	opts, err := decodeOptions(first)
+	if err != nil {
+		return // not libpq
 	}
 	s, err := pgtls.NewClient(opts, &pgtls.SocketTransport{FD: TCPFD})
 	if err == nil {
@@ -43,18 +51,40 @@ func Run() {
 	relay(s)
 }
 
-func readOptions() (pgtls.ClientOptions, error) {
-	buf := make([]byte, maxOptions)
+// readFirst reads libpq's first message on the channel.
+func readFirst() ([]byte, error) {
+	buf := make([]byte, maxFirst)
 	for {
 		n, err := unix.Read(ChannelFD, buf)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return pgtls.ClientOptions{}, err
+			return nil, err
 		}
-		return decodeOptions(buf[:n])
+		return buf[:n], nil
 	}
+}
+
+// carryOn goes on with a session that libpq's process established before
+// it forked, from its state: there is no handshake, and so no outcome. A
+// state it cannot resume from ends the stream at once, with the reason
+// on the channel, as a failed session does.
+func carryOn(msg []byte) {
+	st, err := decodeState(msg)
+	clear(msg) // the secrets
+	var s *pgtls.Session
+	if err == nil {
+		s, err = pgtls.Resume(st, &pgtls.SocketTransport{FD: TCPFD})
+	}
+	clear(st.ReadSecret)
+	clear(st.WriteSecret)
+	if err != nil {
+		_, _ = unix.SendmsgN(ChannelFD, encodeEnd(err), nil, nil, unix.MSG_NOSIGNAL)
+		_ = unix.Shutdown(PlainFD, unix.SHUT_WR)
+		return
+	}
+	relay(s)
 }
 
 // handshake runs the handshake, waiting for the server's socket as it

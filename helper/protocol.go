@@ -22,6 +22,14 @@
 //	  sslcrl sslcrldir sslcertmode ssl_min_protocol_version
 //	  ssl_max_protocol_version sslkeylogfile homedir
 //
+// Or, for a session established in libpq's process before it forked
+// (docs/fork.md), the session's state in place of the options, one
+// message on the channel; the helper then sends no outcome, and relays at
+// once:
+//
+//	u32 stateMagic
+//	the state, encoded as tls/record/state.go says (big-endian there)
+//
 // The handshake's outcome, helper -> libpq, the first bytes of the
 // plaintext stream (libpq polls that socket while it waits):
 //
@@ -49,18 +57,22 @@ import (
 	"math"
 
 	pgtls "github.com/pg-gotls/pg-gotls/tls"
+	"github.com/pg-gotls/pg-gotls/tls/record"
 )
 
 const (
 	optionsMagic = 0x31504f48 // "HOP1"
 	outcomeMagic = 0x31434f48 // "HOC1"
 	endMagic     = 0x31444e48 // "HND1"
+	stateMagic   = 0x31545348 // "HST1"
 	noString     = math.MaxUint32
 
-	// maxOptions bounds the options message (the helper's receive
-	// buffer); maxOutcome the outcome, which libpq reads into memory it
-	// allocates; maxMessage the text of a failure.
-	maxOptions = 64 * 1024
+	// maxFirst bounds libpq's first message, options or state (the
+	// helper's receive buffer: a state holds up to two records of input
+	// and a post-handshake message of 64 KiB); maxOutcome the outcome,
+	// which libpq reads into memory it allocates; maxMessage the text of a
+	// failure.
+	maxFirst   = 128 * 1024
 	maxOutcome = 1 << 20
 	maxMessage = 1024
 )
@@ -96,6 +108,19 @@ func decodeOptions(b []byte) (pgtls.ClientOptions, error) {
 		return o, bad
 	}
 	return o, nil
+}
+
+// isState reports whether libpq's first message carries a session's state.
+func isState(b []byte) bool { return len(b) >= 4 && byteOrder.Uint32(b) == stateMagic }
+
+// decodeState reads the state message.
+func decodeState(b []byte) (record.State, error) {
+	var st record.State
+	if !isState(b) {
+		return st, errors.New("malformed state message")
+	}
+	err := st.UnmarshalBinary(b[4:])
+	return st, err
 }
 
 type encoder struct{ b []byte }

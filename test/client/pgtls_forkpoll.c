@@ -8,7 +8,8 @@
  *		connections per step.  The child, which must never call into the
  *		parent's Go runtime, asks the SSL information functions, goes on
  *		polling the inherited connection (or runs a query on it if it was
- *		complete) and finishes it.  It must end with an error, never hang
+ *		complete: a helper carries the session on, over the socket the
+ *		child has cut) and finishes it.  It must end with an error, never hang
  *		(alarm() kills it) and never crash.  The parent's connection must
  *		complete and run a query over TLS.
  *

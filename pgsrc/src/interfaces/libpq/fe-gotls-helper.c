@@ -23,6 +23,11 @@
  * socket: it ends when libpq closes the connection, or the program exits
  * or dies.
  *
+ * The same helper carries on a TLS 1.3 session that the parent established
+ * in process, when its child goes on with the connection: started with the
+ * session's state (gotls_carry) in place of the options, it does no
+ * handshake and relays at once (pggotls_helper_carry).
+ *
  * This file offers the helper as a GoTLSLibrary, so that fe-secure-gotls.c
  * drives a session the same way whichever process runs it.
  *
@@ -48,6 +53,7 @@
 
 #include "fe-gotls-loader.h"
 #include "libpq-int.h"
+#include "port/pg_bswap.h"
 
 #define HELPER_NAME "libpq_gotls_helper"
 
@@ -55,6 +61,7 @@
 #define HELPER_OPTIONS_MAGIC	0x31504f48	/* "HOP1" */
 #define HELPER_OUTCOME_MAGIC	0x31434f48	/* "HOC1" */
 #define HELPER_END_MAGIC		0x31444e48	/* "HND1" */
+#define HELPER_STATE_MAGIC		0x31545348	/* "HST1" */
 #define HELPER_NO_STRING		0xffffffff
 #define HELPER_MAX_OUTCOME		(1 << 20)
 #define HELPER_TCP_FD			3
@@ -155,6 +162,15 @@ static void
 put_u32(Buf *b, uint32 v)
 {
 	put(b, &v, sizeof(v));
+}
+
+/* Big-endian, for the state (tls/record/state.go). */
+static void
+put_be(Buf *b, uint64 v, int bytes)
+{
+	uint64		be = pg_hton64(v);
+
+	put(b, (char *) &be + sizeof(be) - bytes, bytes);
 }
 
 static void
@@ -377,17 +393,47 @@ encode_options(Buf *b, gotls_client_options_c *o)
 	put_str(b, o->homedir);
 }
 
-static gotls_session
-helper_client_new(gotls_client_options_c *opts, gotls_read_fn read_fn,
-				  gotls_write_fn write_fn, void *io_ctx,
-				  char *errbuf, size_t errlen)
+/*
+ * The state message: the magic, then carry in tls/record/state.go's
+ * encoding of a record.State.
+ */
+static void
+encode_state(Buf *b, const gotls_carry *c)
 {
-	PGconn	   *conn = (PGconn *) io_ctx;
+	static const char state_magic[8] = {'P', 'G', 'T', 'L', 'S', '1', '3', 1};
+	const unsigned char *bytes[3] = {c->plaintext, c->handshake, c->input};
+	size_t		lens[3] = {c->plaintext_len, c->handshake_len, c->input_len};
+
+	put_u32(b, HELPER_STATE_MAGIC);
+	put(b, state_magic, sizeof(state_magic));
+	put_be(b, c->client ? 1 : 0, 1);
+	put_be(b, c->suite, 2);
+	put_be(b, c->useless, 2);
+	put_be(b, c->read_seq, 8);
+	put_be(b, c->write_seq, 8);
+	put_be(b, c->secret_len, 1);
+	put(b, c->read_secret, c->secret_len);
+	put_be(b, c->secret_len, 1);
+	put(b, c->write_secret, c->secret_len);
+	for (int i = 0; i < lengthof(bytes); i++)
+	{
+		put_be(b, lens[i], 4);
+		put(b, bytes[i], lens[i]);
+	}
+}
+
+/*
+ * Start a helper on conn's socket with first, the options or the state,
+ * as its first message.
+ */
+static HelperSession *
+start_helper(PGconn *conn, Buf *first, gotls_read_fn read_fn,
+			 gotls_write_fn write_fn, char *errbuf, size_t errlen)
+{
 	HelperSession *h;
 	const char *path = helper_executable;
 	int			channel[2] = {-1, -1};
 	int			plain[2] = {-1, -1};
-	Buf			options = {0};
 	int			fdflags;
 	int			err;
 	const char *what;
@@ -396,27 +442,26 @@ helper_client_new(gotls_client_options_c *opts, gotls_read_fn read_fn,
 	if (path[0] == '\0')
 	{
 		snprintf(errbuf, errlen, "could not find the TLS helper \"%s\"", HELPER_NAME);
-		return 0;
+		return NULL;
 	}
 	h = calloc(1, sizeof(HelperSession));
 	if (h == NULL)
 	{
 		snprintf(errbuf, errlen, "out of memory");
-		return 0;
+		return NULL;
 	}
 	h->conn = conn;
 	h->read_fn = read_fn;
 	h->write_fn = write_fn;
 	h->buffered.exact = 1;
 
-	encode_options(&options, opts);
 	what = "could not start the TLS helper \"%s\": %s";
-	if (options.oom)
+	if (first->oom)
 		err = ENOMEM;
 	else if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0 ||
 			 socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, plain) != 0)
 		err = errno;
-	else if (send(channel[0], options.data, options.len, MSG_NOSIGNAL) != (ssize_t) options.len)
+	else if (send(channel[0], first->data, first->len, MSG_NOSIGNAL) != (ssize_t) first->len)
 		err = errno ? errno : EMSGSIZE;
 	else
 		err = spawn_helper(path, conn->sock, channel[1], plain[1]);
@@ -434,8 +479,6 @@ helper_client_new(gotls_client_options_c *opts, gotls_read_fn read_fn,
 		err = errno;
 		what = "could not hand the connection to the TLS helper \"%s\": %s";
 	}
-	explicit_bzero(options.data, options.len);	/* sslpassword */
-	free(options.data);
 	for (int i = 0; i < 2; i++)
 	{
 		if (plain[i] >= 0)
@@ -451,9 +494,46 @@ helper_client_new(gotls_client_options_c *opts, gotls_read_fn read_fn,
 		if (channel[0] >= 0)
 			close(channel[0]);
 		free(h);
-		return 0;
+		return NULL;
 	}
 	h->channel = channel[0];
+	return h;
+}
+
+static gotls_session
+helper_client_new(gotls_client_options_c *opts, gotls_read_fn read_fn,
+				  gotls_write_fn write_fn, void *io_ctx,
+				  char *errbuf, size_t errlen)
+{
+	Buf			options = {0};
+	HelperSession *h;
+
+	encode_options(&options, opts);
+	h = start_helper((PGconn *) io_ctx, &options, read_fn, write_fn, errbuf, errlen);
+	explicit_bzero(options.data, options.len);	/* sslpassword */
+	free(options.data);
+	return (gotls_session) h;
+}
+
+/*
+ * Carry on, through a helper, the session whose state is carry: one that
+ * this process's parent established in process before it forked.  The
+ * session is established as it starts.
+ */
+gotls_session
+pggotls_helper_carry(const gotls_carry *carry, gotls_read_fn read_fn,
+					 gotls_write_fn write_fn, void *io_ctx,
+					 char *errbuf, size_t errlen)
+{
+	Buf			state = {0};
+	HelperSession *h;
+
+	encode_state(&state, carry);
+	h = start_helper((PGconn *) io_ctx, &state, read_fn, write_fn, errbuf, errlen);
+	explicit_bzero(state.data, state.len);	/* the secrets */
+	free(state.data);
+	if (h != NULL)
+		h->established = true;
 	return (gotls_session) h;
 }
 

@@ -58,5 +58,10 @@ extern const GoTLSLibrary *pggotls_library(void);
 /* fe-gotls-helper.c: the same entry points, through a helper process. */
 extern const GoTLSLibrary *pggotls_helper_library(void);
 extern bool pggotls_helper_forced(void);
+extern gotls_session pggotls_helper_carry(const gotls_carry *carry,
+										  gotls_read_fn read_fn,
+										  gotls_write_fn write_fn,
+										  void *io_ctx,
+										  char *errbuf, size_t errbuf_len);
 
 #endif							/* FE_GOTLS_LOADER_H */

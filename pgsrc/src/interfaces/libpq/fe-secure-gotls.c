@@ -80,6 +80,7 @@ typedef struct GoTLSConn
 	gotls_cbuffered *buffered;	/* what the session holds; see
 								 * pgtls_bytes_pending */
 	char		attributes[GOTLS_NUM_ATTRIBUTES][GOTLS_ATTRIBUTE_LEN];
+	bool		carry_tried;	/* see carry_on */
 } GoTLSConn;
 
 static ssize_t
@@ -124,9 +125,62 @@ conn_library(GoTLSConn *gc)
 }
 
 /*
+ * carry_on
+ *		In a child forked after the Go library started, go on with a
+ *		session its parent established, through a helper process.
+ *
+ * The child cannot call into Go (its runtime lost its threads in the
+ * fork), but the library keeps the state of an established TLS 1.3 session
+ * where C can read it (gotls_carry), and a helper resumes the session from
+ * that (docs/fork.md).  The parent's session stays as it was: its memory
+ * is the parent's Go heap, not this process's to use or free.  Tried once;
+ * false if the session cannot be carried on (a TLS 1.2 session, FIPS
+ * mode, mid-handshake, failed, or output unsent at the fork).
+ */
+static bool
+carry_on(PGconn *conn, GoTLSConn *gc)
+{
+	const GoTLSLibrary *helper = pggotls_helper_library();
+	char		errbuf[1024];
+	gotls_session s;
+
+	if (gc->carry_tried)
+		return false;
+	gc->carry_tried = true;
+	if (gc->buffered == NULL || !gc->buffered->carry.usable)
+		return false;
+	errbuf[0] = '\0';
+	s = pggotls_helper_carry(&gc->buffered->carry, gotls_io_read, gotls_io_write,
+							 conn, errbuf, sizeof(errbuf));
+	if (s == 0)
+	{
+		libpq_append_conn_error(conn, "%s", errbuf);
+		return false;
+	}
+	gc->lib = helper;
+	gc->session = s;
+	gc->buffered = helper->buffered_state(s);
+	return true;
+}
+
+/*
+ * usable_library
+ *		conn_library, after carrying an inherited session on if it can be.
+ */
+static const GoTLSLibrary *
+usable_library(PGconn *conn, GoTLSConn *gc)
+{
+	const GoTLSLibrary *lib = conn_library(gc);
+
+	if (lib == NULL && gc != NULL && carry_on(conn, gc))
+		lib = gc->lib;
+	return lib;
+}
+
+/*
  * session_library
  *		The library to drive conn's session with, or NULL (with an error
- *		reported) in a process forked after the Go library started.
+ *		reported) where this process can neither run nor carry it on.
  *
  * A connection inherited across fork() belongs to the parent, and calling
  * into Go in the child would hang: its Go runtime lost its threads in the
@@ -136,7 +190,7 @@ conn_library(GoTLSConn *gc)
 static const GoTLSLibrary *
 session_library(PGconn *conn)
 {
-	const GoTLSLibrary *lib = conn_library(conn->gotls);
+	const GoTLSLibrary *lib = usable_library(conn, conn->gotls);
 
 	if (lib == NULL)
 	{
@@ -404,11 +458,13 @@ ssize_t
 pgtls_bytes_pending(PGconn *conn)
 {
 	GoTLSConn  *gc = conn->gotls;
-	const GoTLSLibrary *lib = conn_library(gc);
+	const GoTLSLibrary *lib = usable_library(conn, gc);
 
 	/*
 	 * Nothing is pending for a process that may not use the session; its
-	 * next read reports why.
+	 * next read reports why.  (An inherited session carried on here
+	 * reports nothing pending either: its helper sends what the parent's
+	 * session held, and the socket turns readable.)
 	 */
 	if (lib == NULL || gc == NULL)
 		return 0;
