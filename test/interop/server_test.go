@@ -71,7 +71,14 @@ func startServerEnv(t *testing.T, prefix, conf, hba string, env []string) *serve
 	if err := os.WriteFile(filepath.Join(s.data, "pg_hba.conf"), []byte(hba), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	runEnv(t, env, s.bin("pg_ctl"), "-D", s.data, "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60", "start")
+	s.start(t, env)
+	return s
+}
+
+// start starts the cluster, and has the test's clean-up stop it.
+func (s *server) start(t *testing.T, env []string) {
+	t.Helper()
+	runEnv(t, env, s.bin("pg_ctl"), "-D", s.data, "-l", filepath.Join(s.dir, "server.log"), "-w", "-t", "60", "start")
 	t.Cleanup(func() {
 		if s.stopped {
 			return
@@ -81,7 +88,6 @@ func startServerEnv(t *testing.T, prefix, conf, hba string, env []string) *serve
 			t.Logf("stopping server: %v\n%s", err, out)
 		}
 	})
-	return s
 }
 
 func (s *server) bin(name string) string { return filepath.Join(s.prefix, "bin", name) }
