@@ -4,9 +4,11 @@
  * it shows that the TLS layer survives EAGAIN, EINTR and short counts at
  * any point.
  *
- * usage: pgtls_workload CONNINFO
+ * usage: pgtls_workload CONNINFO [carry]
  *
- *   1. connect with PQconnectStart / PQconnectPoll and poll()
+ *   1. connect with PQconnectStart / PQconnectPoll and poll(); with
+ *      "carry", fork, and do the rest in the child, on the connection it
+ *      inherited: its TLS session is carried on by a helper process
  *   2. a query whose result is over 1 MB
  *   3. COPY FROM STDIN of 2 MB in non-blocking mode, checked by the server
  *   4. COPY TO STDOUT of 1.5 MB
@@ -24,9 +26,11 @@
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -343,9 +347,11 @@ pipeline(void)
 int
 main(int argc, char **argv)
 {
-	if (argc != 2)
+	bool		carry = argc == 3 && strcmp(argv[2], "carry") == 0;
+
+	if (argc != 2 && !carry)
 	{
-		fprintf(stderr, "usage: %s CONNINFO\n", argv[0]);
+		fprintf(stderr, "usage: %s CONNINFO [carry]\n", argv[0]);
 		return 2;
 	}
 	alarm(200);
@@ -353,6 +359,25 @@ main(int argc, char **argv)
 	conninfo_arg = argv[1];
 	phase = "connect";
 	connect_nonblocking(argv[1]);
+	if (carry)
+	{
+		pid_t		pid;
+		int			status;
+
+		phase = "fork";
+		pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (pid > 0)
+		{
+			/* The connection is the child's now: the parent only waits. */
+			if (waitpid(pid, &status, 0) != pid)
+				die("waitpid");
+			if (WIFSIGNALED(status))
+				printf("FAIL: the child was killed by signal %d\n", WTERMSIG(status));
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+		}
+	}
 	phase = "big query";
 	big_query();
 	phase = "COPY FROM STDIN";

@@ -24,7 +24,9 @@ const faultDeadline = 180 * time.Second
 // Every schedule must finish with every byte right: the faults are all
 // ones a kernel may produce, so a failure is a bug. Through the helper
 // process the faults hit libpq's plaintext socket to the helper (the
-// helper, a Go program, makes its system calls directly).
+// helper, a Go program, makes its system calls directly); so they do for
+// a session carried on in a forked child, after a handshake in process
+// under faults.
 func TestFaultInjection(t *testing.T) {
 	f := newFixture(t)
 	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
@@ -38,18 +40,24 @@ func TestFaultInjection(t *testing.T) {
 			t.Fatalf("workload with %v, no faults: %s", env, r)
 		}
 	}
+	if r := client(t, f.home, nil, tool("pgtls_workload"), conninfo, "carry"); r.err != nil || strings.TrimSpace(r.stdout) != "ok" {
+		t.Fatalf("workload carried on in a child, no faults: %s", r)
+	}
 
 	schedules := 1000
 	if s := os.Getenv("FAULT_SCHEDULES"); s != "" {
 		schedules, _ = strconv.Atoi(s)
 	}
-	t.Run("in-process", func(t *testing.T) { runSchedules(t, f, conninfo, schedules, nil) })
-	t.Run("helper", func(t *testing.T) { runSchedules(t, f, conninfo, schedules/4, []string{helperEnv}) })
+	t.Run("in-process", func(t *testing.T) { runSchedules(t, f, schedules, nil, conninfo) })
+	t.Run("helper", func(t *testing.T) { runSchedules(t, f, schedules/4, []string{helperEnv}, conninfo) })
+	// Connected in process, then carried on in a forked child: faults in
+	// the handshake, then on the child's plaintext socket.
+	t.Run("carried", func(t *testing.T) { runSchedules(t, f, schedules/4, nil, conninfo, "carry") })
 }
 
-// runSchedules runs the workload under schedules fault schedules, two at
-// a time.
-func runSchedules(t *testing.T, f *fixture, conninfo string, schedules int, env []string) {
+// runSchedules runs the workload with args under schedules fault
+// schedules, two at a time.
+func runSchedules(t *testing.T, f *fixture, schedules int, env []string, args ...string) {
 	var (
 		next    atomic.Int64
 		mu      sync.Mutex
@@ -68,7 +76,7 @@ func runSchedules(t *testing.T, f *fixture, conninfo string, schedules int, env 
 				r := runClient(faultDeadline, f.home, append([]string{
 					"LD_PRELOAD=" + tool("faultshim.so"),
 					fmt.Sprintf("FAULT_SEED=%d", seed),
-				}, env...), tool("pgtls_workload"), conninfo)
+				}, env...), tool("pgtls_workload"), args...)
 				if r.err != nil || strings.TrimSpace(r.stdout) != "ok" {
 					mu.Lock()
 					failed = append(failed, fmt.Sprintf("FAULT_SEED=%d: %s", seed, r))
