@@ -5,6 +5,7 @@ package interop
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -12,7 +13,8 @@ import (
 // TestFIPSBuild: the Go build with the library and pg_tlsd built with
 // FIPS140=only (the Makefile's copy of the installation), and no GODEBUG
 // anywhere: the TLS process, SHOW ssl_library, the client and pgcrypto in
-// the backends are all in the mode.
+// the backends are all in the mode; a forked child cannot carry on a
+// session it inherited.
 func TestFIPSBuild(t *testing.T) {
 	prefix := os.Getenv("PG_GO_FIPS_PREFIX")
 	if prefix == "" {
@@ -36,6 +38,19 @@ func TestFIPSBuild(t *testing.T) {
 		t.Errorf("the TLS process did not log its FIPS mode:\n%s", log)
 	}
 	checkPgcryptoFIPS(t, f.srv)
+
+	// crypto/tls keeps the data path in FIPS mode, so a session's state
+	// cannot be had: a forked child is refused the connection it
+	// inherited, and opens new ones through the (FIPS) helper.
+	r = client(t, f.home, env, tool("pgtls_fork"), "after", conninfo)
+	for _, want := range []string{
+		`child: inherited connection refused: .*SSL connection was inherited across fork\(\) and cannot be used in this process`,
+		`child, new connection: tls query ok`, "parent: query after fork ok",
+	} {
+		if !regexp.MustCompile(want).MatchString(r.stdout) {
+			t.Errorf("fork after connect in FIPS mode: want %q in\n%s", want, r)
+		}
+	}
 }
 
 // checkPgcryptoFIPS: pgcrypto in a backend in FIPS 140-3 mode with
