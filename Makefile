@@ -284,12 +284,18 @@ $(B)/tools/pgtls_crossing: bench/crossing.c libpq_tls.h
 	@mkdir -p $(@D)
 	@gcc -O2 -Wall -Werror -I. -o $@ $< -ldl
 
-bench: all $(TOOLS) $(B)/tools/pgtls_crossing
+# One connection's data path, in process, through the helper or carried
+# on in a forked child (bench/carry.c), for make bench.
+$(B)/tools/pgtls_carry: bench/carry.c $(STAMP)/install-go
+	@mkdir -p $(@D)
+	@gcc -O2 -Wall -Werror -o $@ $< -I$(PREFIX)/include -L$(PREFIX)/lib -Wl,-rpath,$(PREFIX)/lib -lpq
+
+bench: all $(TOOLS) $(B)/tools/pgtls_crossing $(B)/tools/pgtls_carry
 	@bash build/install-deps.sh bench
 	@rm -rf $(B)/bench && mkdir -p $(B)/bench && $(if $(AS_TESTER),chown pggotls $(B)/bench,true)
 	@$(AS_TESTER) bash bench/run.sh $(PREFIX) $(OPENSSL_PREFIX) $(B)/tools $(B)/bench
 	@$(AS_TESTER) bash bench/pgcrypto.sh $(PREFIX) $(OPENSSL_PREFIX) $(TREE) $(B)/bench
-	@mkdir -p bench/results && cp $(B)/bench/results.md $(B)/bench/results.dat $(B)/bench/raw.dat \
+	@mkdir -p bench/results && cp $(B)/bench/results.md $(B)/bench/results.dat $(B)/bench/raw.dat $(B)/bench/paths.dat \
 		$(B)/bench/pgcrypto.md $(B)/bench/pgcrypto.dat bench/results/
 	@if [ -f $(B)/bench/chart.png ]; then cp $(B)/bench/chart.png bench/results/; fi
 	$(call say,results in bench/results/results.md pgcrypto.md and chart.png)

@@ -5,8 +5,8 @@
 # client programs are the same (the OpenSSL build's pgbench and psql);
 # LD_LIBRARY_PATH picks the libpq.
 #
-# Writes results.md, results.dat (medians), raw.dat (every round) and
-# chart.png into OUT-DIR.
+# Writes results.md, results.dat (medians), raw.dat (every round),
+# paths.dat (every round of the paths table) and chart.png into OUT-DIR.
 #
 # usage: run.sh GO-PREFIX OPENSSL-PREFIX TOOLS-DIR OUT-DIR
 set -euo pipefail
@@ -124,6 +124,30 @@ measure() {
 		"$be_rss" "$be_pss" "$cpu_us" "$csw" "$tps1" "$copy_cpu" >>"$out/raw.dat"
 }
 
+# measure_path NAME LIBDIR ENV [fork]: one connection of the OpenSSL
+# server's, on one of the Go libpq's paths (bench/carry.c): its first
+# query, one client's select-only tps and the COPY, appended to
+# paths.dat. ENV is one more variable for the client ("-" for none).
+measure_path() {
+	local name=$1 libdir=$2 extra=$3 mode=${4:-} first tps copy_s
+	[ "$extra" = - ] && extra=
+	step "round $round, one connection, $name"
+	read -r first tps copy_s < <(env LD_LIBRARY_PATH="$libdir" $extra "$tools/pgtls_carry" \
+		"$(conninfo openssl require)" "$one_client_tx" "$copy_rows" $mode |
+		awk '/^first_query_ms/{f=$2} /^tps/{t=$2} /^copy_s/{c=$2} END{print f, t, c}')
+	if [ -z "$copy_s" ]; then
+		echo "pgtls_carry failed for $name" >&2
+		exit 1
+	fi
+	printf '%s|%s|%s|%s\n' "$name" "$first" "$tps" "$copy_s" >>"$out/paths.dat"
+}
+
+# The ways a Go libpq connection can run, next to OpenSSL's libpq.
+paths=("OpenSSL libpq|$ossl_prefix/lib|-"
+	"Go libpq, in process|$go_prefix/lib|-"
+	"Go libpq, through the helper|$go_prefix/lib|PGGOTLS_HELPER=1"
+	"Go libpq, carried on in a forked child|$go_prefix/lib|-|fork")
+
 # The rows: server, client.
 rows=("no TLS|openssl|disable|$ossl_prefix/lib"
 	"Go server, no TLS|go|disable|$ossl_prefix/lib"
@@ -147,21 +171,28 @@ read -r tlsd_idle tlsd_per_conn < <(tlsd_memory)
 # Rounds interleave the clients, so that a slow spell of the machine does
 # not land on one client only; the table shows each client's median.
 : >"$out/raw.dat"
+: >"$out/paths.dat"
 for round in $(seq "$rounds"); do
 	for row in "${rows[@]}"; do
 		IFS='|' read -r name server sslmode libdir extra <<<"$row"
 		measure "$name" "$server" "$sslmode" "$libdir" "$extra"
 	done
+	for path in "${paths[@]}"; do
+		IFS='|' read -r name libdir extra mode <<<"$path"
+		measure_path "$name" "$libdir" "$extra" "$mode"
+	done
 done
 
-# median NAME COLUMN: the median of one client's column in raw.dat.
+# median NAME COLUMN [FILE]: the median of one client's column in raw.dat
+# (or FILE).
 median() {
-	grep "^$1|" "$out/raw.dat" | cut -d'|' -f"$2" | sort -g |
+	grep "^$1|" "${3:-$out/raw.dat}" | cut -d'|' -f"$2" | sort -g |
 		awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-# spread NAME COLUMN FORMAT: "median (min-max)" of one client's column.
+# spread NAME COLUMN FORMAT [FILE]: "median (min-max)" of one client's
+# column.
 spread() {
-	grep "^$1|" "$out/raw.dat" | cut -d'|' -f"$2" | sort -g |
+	grep "^$1|" "${4:-$out/raw.dat}" | cut -d'|' -f"$2" | sort -g |
 		awk -v f="$3" '{ v[NR] = $1 } END {
 			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 			printf f " (" f "-" f ")", m, v[1], v[NR] }'
@@ -231,6 +262,21 @@ gosrv=$(row_of "Go server, Go libpq")
 	ratio_row "client CPU in COPY" 13
 	ratio_row "client CPU per transaction" 10
 	ratio_row "client context switches per transaction" 11
+	echo
+	echo "One connection of the OpenSSL server's on each of the Go libpq's paths (bench/carry.c): a first query," \
+		"$one_client_tx select-only transactions, COPY $((copy_rows / 1000)) MB; medians (lowest-highest round)," \
+		"and ratios to OpenSSL's libpq. A session carried on in a forked child is the connection its parent made," \
+		"resumed by a helper (docs/fork.md): its first query includes starting the helper."
+	echo
+	echo "| path | first query, ms | tps | COPY, s | tps ratio | COPY time ratio |"
+	echo "|---|---|---|---|---|---|"
+	for path in "${paths[@]}"; do
+		name=${path%%|*}
+		echo "| $name | $(spread "$name" 2 %.2f "$out/paths.dat") | $(spread "$name" 3 %.0f "$out/paths.dat") |" \
+			"$(spread "$name" 4 %.2f "$out/paths.dat") |" \
+			"$(ratio "$(median "$name" 3 "$out/paths.dat")" "$(median "OpenSSL libpq" 3 "$out/paths.dat")") |" \
+			"$(ratio "$(median "$name" 4 "$out/paths.dat")" "$(median "OpenSSL libpq" 4 "$out/paths.dat")") |"
+	done
 	echo
 	echo "The Go libpq's own costs, outside any connection: loading libpq_gotls.so (the Go runtime starts)" \
 		"$load_ms ms, its first call $first_call_ms ms; one call from C (gotls_pending on a session)" \

@@ -49,7 +49,8 @@ func TestAttributes(t *testing.T) {
 // parent and child. A child forked after the Go runtime started goes on
 // with a TLS 1.3 connection it inherited (its session carried on by a
 // helper process), gets a clear error from a TLS 1.2 one (never a hang),
-// and opens new ones through the helper process.
+// and opens new ones through the helper process. A connection its parent
+// made through a helper is the child's to go on with, as a plain socket.
 func TestFork(t *testing.T) {
 	f := newFixture(t)
 	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
@@ -60,15 +61,22 @@ func TestFork(t *testing.T) {
 	}
 
 	for _, b := range serverBuilds() {
-		for _, c := range []struct{ name, opts, inherited string }{
-			{"tls13", "", `child: inherited connection: tls queries ok on the same backend`},
+		for _, c := range []struct {
+			name, opts, inherited string
+			env                   []string
+		}{
+			{"tls13", "", `child: inherited connection: tls queries ok on the same backend`, nil},
 			{"tls12", " ssl_max_protocol_version=TLSv1.2",
-				`child: inherited connection refused: .*SSL connection was inherited across fork\(\) and cannot be used in this process`},
+				`child: inherited connection refused: .*SSL connection was inherited across fork\(\) and cannot be used in this process`, nil},
+			// A session in a helper is a plain socket to the child, whatever
+			// the protocol.
+			{"helper-tls12", " ssl_max_protocol_version=TLSv1.2", `child: inherited connection: tls queries ok on the same backend`,
+				[]string{helperEnv}},
 		} {
 			t.Run(b.name+"/"+c.name, func(t *testing.T) {
 				f := newFixtureOn(t, b.prefix)
 				conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt") + c.opts
-				r := client(t, f.home, nil, tool("pgtls_fork"), "after", conninfo)
+				r := client(t, f.home, c.env, tool("pgtls_fork"), "after", conninfo)
 				if r.err != nil {
 					t.Errorf("fork after connect:\n%s", r)
 				}
