@@ -12,6 +12,13 @@
  *                                Go cannot run in the child) and runs a
  *                                query; the parent keeps using the first
  *
+ *   pgtls_fork midquery CONNINFO send a query with a 3 MB result, read
+ *                                part of it, fork; the child reads the
+ *                                rest on the inherited connection (its
+ *                                session carried on, with what the
+ *                                parent's had received and not yet
+ *                                returned) and checks every row
+ *
  *   pgtls_fork pool CONNINFO     connect with TLS, then fork 8 workers
  *                                that run 4 tasks each, every task a new
  *                                TLS connection and a query (through the
@@ -26,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,6 +136,98 @@ use_inherited(PGconn *conn, const char *before_pid)
 	else
 		printf("child: inherited connection: second query failed or another backend: %s", PQerrorMessage(conn));
 	free(pid);
+}
+
+#define MIDQUERY_ROWS 100000
+#define MIDQUERY_QUEUED (64 * 1024)	/* bytes of the result on the socket */
+
+/* Row g of the midquery result: g, then 30 times one letter. */
+static bool
+midquery_row_ok(PGresult *res, int i)
+{
+	const char *v = PQgetvalue(res, i, 1);
+
+	if (atoi(PQgetvalue(res, i, 0)) != i + 1 || PQgetlength(res, i, 1) != 30)
+		return false;
+	for (int k = 0; k < 30; k++)
+	{
+		if (v[k] != 'A' + (i + 1) % 26)
+			return false;
+	}
+	return true;
+}
+
+static int
+fork_midquery(const char *conninfo)
+{
+	PGconn	   *conn = PQconnectdb(conninfo);
+	PGresult   *res;
+	pid_t		pid;
+	int			queued = 0;
+
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		printf("parent: connection failed: %s", PQerrorMessage(conn));
+		return 1;
+	}
+	if (!PQsendQuery(conn, "SELECT g, repeat(chr(65 + g % 26), 30) FROM generate_series(1, 100000) g"))
+	{
+		printf("parent: send failed: %s", PQerrorMessage(conn));
+		return 1;
+	}
+
+	/*
+	 * Wait until the socket holds several records, then read once: the TLS
+	 * layer reads more than one record and decrypts only what libpq asks
+	 * for, so the child inherits bytes received and not yet returned.
+	 */
+	for (int waited = 0; queued < MIDQUERY_QUEUED; waited++)
+	{
+		if (waited == DEADLINE_SECONDS * 100 || ioctl(PQsocket(conn), FIONREAD, &queued) != 0)
+		{
+			printf("parent: the result did not arrive\n");
+			return 1;
+		}
+		usleep(10000);
+	}
+	if (!PQconsumeInput(conn))
+	{
+		printf("parent: reading failed: %s", PQerrorMessage(conn));
+		return 1;
+	}
+	if (!PQisBusy(conn))
+	{
+		printf("parent: the whole result came before the fork\n");
+		return 1;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+	{
+		bool		ok;
+
+		alarm(DEADLINE_SECONDS);
+		res = PQgetResult(conn);
+		ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == MIDQUERY_ROWS;
+		for (int i = 0; ok && i < MIDQUERY_ROWS; i++)
+			ok = midquery_row_ok(res, i);
+		if (ok)
+			printf("child: the rest of the result: %d rows ok\n", MIDQUERY_ROWS);
+		else
+			printf("child: the rest of the result: failed or wrong: %s", PQerrorMessage(conn));
+		PQclear(res);
+		res = PQgetResult(conn);	/* the end of the query */
+		ok = ok && res == NULL;
+		PQclear(res);
+		res = PQexec(conn, "SELECT 1");
+		ok = ok && PQresultStatus(res) == PGRES_TUPLES_OK;
+		printf("child: next query %s", ok ? "ok\n" : PQerrorMessage(conn));
+		PQclear(res);
+		PQfinish(conn);
+		exit(ok ? 0 : 1);
+	}
+	/* The connection is the child's. */
+	return wait_child(pid);
 }
 
 static int
@@ -235,7 +335,7 @@ main(int argc, char **argv)
 {
 	if (argc != 3)
 	{
-		fprintf(stderr, "usage: %s before|after|pool CONNINFO\n", argv[0]);
+		fprintf(stderr, "usage: %s before|after|midquery|pool CONNINFO\n", argv[0]);
 		return 2;
 	}
 	alarm(DEADLINE_SECONDS);
@@ -244,6 +344,8 @@ main(int argc, char **argv)
 		return fork_before(argv[2]);
 	if (strcmp(argv[1], "after") == 0)
 		return fork_after(argv[2]);
+	if (strcmp(argv[1], "midquery") == 0)
+		return fork_midquery(argv[2]);
 	if (strcmp(argv[1], "pool") == 0)
 		return fork_pool(argv[2]);
 	fprintf(stderr, "unknown mode \"%s\"\n", argv[1]);

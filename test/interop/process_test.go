@@ -90,6 +90,26 @@ func TestFork(t *testing.T) {
 	}
 }
 
+// TestForkMidQuery: a child forked while its parent was reading a
+// result goes on reading it on the connection it inherited, whose session
+// a helper carries on from where the parent's stood, and gets every row
+// right. The parent read once with several records waiting on the socket,
+// so the session held ciphertext received and not yet decrypted (libpq
+// drains decrypted bytes itself, pqDrainPending).
+func TestForkMidQuery(t *testing.T) {
+	for _, b := range serverBuilds() {
+		t.Run(b.name, func(t *testing.T) {
+			f := newFixtureOn(t, b.prefix)
+			conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+			r := client(t, f.home, nil, tool("pgtls_fork"), "midquery", conninfo)
+			if r.err != nil || !strings.Contains(r.stdout, "child: the rest of the result: 100000 rows ok") ||
+				!strings.Contains(r.stdout, "child: next query ok") {
+				t.Errorf("fork mid-query:\n%s", r)
+			}
+		})
+	}
+}
+
 // forkRounds is how many connections TestForkDuringConnect forks from at
 // each step. Before the fix nearly every child forked mid-handshake hung,
 // but whether a given step falls mid-handshake depends on timing (the
