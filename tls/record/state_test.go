@@ -128,3 +128,50 @@ func FuzzStateEncoding(f *testing.F) {
 		readChecked(t, l, nil)
 	})
 }
+
+// A post-handshake message cut in two by a record boundary moves with the
+// state: the new layer completes it with the second record (a KeyUpdate
+// here), and reads what the peer sends under the new key.
+func TestStateMovesAHalfMessage(t *testing.T) {
+	c, s := twoLayers(t, tls.TLS_AES_128_GCM_SHA256)
+	msg := []byte{msgKeyUpdate, 0, 0, 1, 0} // update_not_requested
+	first, err := s.seal(nil, typeHandshake, msg[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := s.seal(nil, typeHandshake, msg[2:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.out.setSecret(s.suite, s.suite.nextSecret(s.out.secret)); err != nil {
+		t.Fatal(err)
+	}
+	data, err := s.Seal(nil, []byte("under the new key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := feed(c, first); err != ErrNeedInput {
+		t.Fatalf("the first half: %v", err)
+	}
+	st := mustState(t, c)
+	if !bytes.Equal(st.Handshake, msg[:2]) {
+		t.Fatalf("state holds %x of a message, want %x", st.Handshake, msg[:2])
+	}
+	enc, err := st.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var moved State
+	if err := moved.UnmarshalBinary(enc); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := New(moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := feed(c2, append(second, data...))
+	if err != ErrNeedInput || string(got) != "under the new key" {
+		t.Fatalf("after the move: %q, %v", got, err)
+	}
+}
