@@ -40,18 +40,7 @@ func TestStateMovesTheSession(t *testing.T) {
 			if string(st.Plaintext) != "rst" || len(st.Input) != 10 {
 				t.Fatalf("state holds %q of plaintext and %d bytes of input; want \"rst\" and 10", st.Plaintext, len(st.Input))
 			}
-			enc, err := st.MarshalBinary()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var moved State
-			if err := moved.UnmarshalBinary(enc); err != nil {
-				t.Fatal(err)
-			}
-			l2, err := New(moved)
-			if err != nil {
-				t.Fatal(err)
-			}
+			l2 := moveLayer(t, st)
 			me2 := &layerConn{t: t, conn: me.conn, l: l2}
 
 			want := "rst" + msgs[1] + msgs[2]
@@ -158,6 +147,16 @@ func TestStateMovesAHalfMessage(t *testing.T) {
 	if !bytes.Equal(st.Handshake, msg[:2]) {
 		t.Fatalf("state holds %x of a message, want %x", st.Handshake, msg[:2])
 	}
+	got, err := feed(moveLayer(t, st), append(second, data...))
+	if err != ErrNeedInput || string(got) != "under the new key" {
+		t.Fatalf("after the move: %q, %v", got, err)
+	}
+}
+
+// moveLayer makes a layer from st through its encoding, as another process
+// would.
+func moveLayer(t testing.TB, st State) *Layer {
+	t.Helper()
 	enc, err := st.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -166,12 +165,9 @@ func TestStateMovesAHalfMessage(t *testing.T) {
 	if err := moved.UnmarshalBinary(enc); err != nil {
 		t.Fatal(err)
 	}
-	c2, err := New(moved)
+	l, err := New(moved)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := feed(c2, append(second, data...))
-	if err != ErrNeedInput || string(got) != "under the new key" {
-		t.Fatalf("after the move: %q, %v", got, err)
-	}
+	return l
 }

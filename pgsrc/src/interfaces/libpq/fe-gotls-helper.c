@@ -424,7 +424,8 @@ encode_state(Buf *b, const gotls_carry *c)
 
 /*
  * Start a helper on conn's socket with first, the options or the state,
- * as its first message.
+ * as its first message.  first is cleared and freed (it holds
+ * sslpassword, or the session's secrets).
  */
 static HelperSession *
 start_helper(PGconn *conn, Buf *first, gotls_read_fn read_fn,
@@ -439,24 +440,11 @@ start_helper(PGconn *conn, Buf *first, gotls_read_fn read_fn,
 	const char *what;
 
 	pthread_once(&helper_executable_once, find_helper_executable);
-	if (path[0] == '\0')
-	{
-		snprintf(errbuf, errlen, "could not find the TLS helper \"%s\"", HELPER_NAME);
-		return NULL;
-	}
 	h = calloc(1, sizeof(HelperSession));
-	if (h == NULL)
-	{
-		snprintf(errbuf, errlen, "out of memory");
-		return NULL;
-	}
-	h->conn = conn;
-	h->read_fn = read_fn;
-	h->write_fn = write_fn;
-	h->buffered.exact = 1;
-
 	what = "could not start the TLS helper \"%s\": %s";
-	if (first->oom)
+	if (path[0] == '\0')
+		err = ENOENT;			/* libpq's own path unknown */
+	else if (h == NULL || first->oom)
 		err = ENOMEM;
 	else if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0 ||
 			 socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, plain) != 0)
@@ -465,6 +453,8 @@ start_helper(PGconn *conn, Buf *first, gotls_read_fn read_fn,
 		err = errno ? errno : EMSGSIZE;
 	else
 		err = spawn_helper(path, conn->sock, channel[1], plain[1]);
+	explicit_bzero(first->data, first->len);
+	free(first->data);
 
 	/*
 	 * The plaintext socket takes the TCP socket's place (and descriptor
@@ -490,12 +480,17 @@ start_helper(PGconn *conn, Buf *first, gotls_read_fn read_fn,
 	{
 		char		sebuf[PG_STRERROR_R_BUFLEN];
 
-		snprintf(errbuf, errlen, what, path, strerror_r(err, sebuf, sizeof(sebuf)));
+		snprintf(errbuf, errlen, what, path[0] ? path : HELPER_NAME,
+				 strerror_r(err, sebuf, sizeof(sebuf)));
 		if (channel[0] >= 0)
 			close(channel[0]);
 		free(h);
 		return NULL;
 	}
+	h->conn = conn;
+	h->read_fn = read_fn;
+	h->write_fn = write_fn;
+	h->buffered.exact = 1;
 	h->channel = channel[0];
 	return h;
 }
@@ -506,13 +501,10 @@ helper_client_new(gotls_client_options_c *opts, gotls_read_fn read_fn,
 				  char *errbuf, size_t errlen)
 {
 	Buf			options = {0};
-	HelperSession *h;
 
 	encode_options(&options, opts);
-	h = start_helper((PGconn *) io_ctx, &options, read_fn, write_fn, errbuf, errlen);
-	explicit_bzero(options.data, options.len);	/* sslpassword */
-	free(options.data);
-	return (gotls_session) h;
+	return (gotls_session) start_helper((PGconn *) io_ctx, &options, read_fn, write_fn,
+										errbuf, errlen);
 }
 
 /*
@@ -530,8 +522,6 @@ pggotls_helper_carry(const gotls_carry *carry, gotls_read_fn read_fn,
 
 	encode_state(&state, carry);
 	h = start_helper((PGconn *) io_ctx, &state, read_fn, write_fn, errbuf, errlen);
-	explicit_bzero(state.data, state.len);	/* the secrets */
-	free(state.data);
 	if (h != NULL)
 		h->established = true;
 	return (gotls_session) h;
