@@ -1,10 +1,14 @@
 package helper
 
 import (
+	"bytes"
+	"crypto/tls"
 	"errors"
+	"reflect"
 	"testing"
 
 	pgtls "github.com/pg-gotls/pg-gotls/tls"
+	"github.com/pg-gotls/pg-gotls/tls/record"
 )
 
 // optionsMessage builds an options message as fe-gotls-helper.c does.
@@ -67,5 +71,34 @@ func TestEncodeEndAndOutcomeFailure(t *testing.T) {
 	}
 	if code := int32(byteOrder.Uint32(out[8:])); code != int32(pgtls.KindTLS) {
 		t.Errorf("a plain error's code %d, want KindTLS", code)
+	}
+}
+
+// TestDecodeState: the state message is the magic and record.State's
+// encoding, and the largest state a layer can hold fits the helper's
+// receive buffer.
+func TestDecodeState(t *testing.T) {
+	secret := bytes.Repeat([]byte{7}, 48)
+	largest := record.State{Suite: tls.TLS_AES_256_GCM_SHA384, Client: true, ReadSecret: secret, WriteSecret: secret,
+		ReadSeq: 9, WriteSeq: 11, Useless: 3, Plaintext: make([]byte, 100), Input: make([]byte, record.InputSize-100),
+		Handshake: make([]byte, 65536+4)}
+	enc, err := largest.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := byteOrder.AppendUint32(nil, stateMagic)
+	msg = append(msg, enc...)
+	if len(msg) > maxFirst {
+		t.Fatalf("the largest state message is %d bytes, more than the helper's %d", len(msg), maxFirst)
+	}
+	if !isState(msg) || isState(optionsMessage(0)) {
+		t.Fatal("isState does not tell a state from options")
+	}
+	st, err := decodeState(msg)
+	if err != nil || !reflect.DeepEqual(st, largest) {
+		t.Fatalf("decoded %+v, %v", st, err)
+	}
+	if _, err := decodeState(msg[:len(msg)-1]); err == nil {
+		t.Error("a truncated state decoded")
 	}
 }
