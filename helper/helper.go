@@ -80,8 +80,7 @@ func carryOn(msg []byte) {
 	clear(st.ReadSecret)
 	clear(st.WriteSecret)
 	if err != nil {
-		_, _ = unix.SendmsgN(ChannelFD, encodeEnd(err), nil, nil, unix.MSG_NOSIGNAL)
-		_ = unix.Shutdown(PlainFD, unix.SHUT_WR)
+		endStream(err)
 		return
 	}
 	relay(s)
@@ -181,11 +180,18 @@ func serverToLibpq(s *pgtls.Session, locked func(func())) {
 			err = waitServer(unix.POLLOUT, false)
 		}
 		if err != nil {
-			_, _ = unix.SendmsgN(ChannelFD, encodeEnd(err), nil, nil, unix.MSG_NOSIGNAL)
-			_ = unix.Shutdown(PlainFD, unix.SHUT_WR)
+			endStream(err)
 			return
 		}
 	}
+}
+
+// endStream tells libpq how the server's side ended, on the channel, then
+// shuts the plaintext stream: libpq, reading end of file there, finds the
+// reason waiting.
+func endStream(err error) {
+	_, _ = unix.SendmsgN(ChannelFD, encodeEnd(err), nil, nil, unix.MSG_NOSIGNAL)
+	_ = unix.Shutdown(PlainFD, unix.SHUT_WR)
 }
 
 // libpqToServer encrypts and sends what libpq writes, until libpq closes
