@@ -14,7 +14,7 @@ set -euo pipefail
 go_prefix=$1 ossl_prefix=$2 tools=$3 out=$4
 here=$(cd "$(dirname "$0")" && pwd)
 duration=${BENCH_SECONDS:-10}
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-5}
 copy_rows=${BENCH_COPY_ROWS:-500000}   # 500000 rows of 1000 bytes: 500 MB
 one_client_tx=${BENCH_ONE_CLIENT_TX:-20000}
 work=$(mktemp -d /tmp/pg-gotls-bench.XXXXXX)
@@ -80,48 +80,72 @@ tlsd_memory() {
 	echo "$before $(((after - before) / n))"
 }
 
-# measure NAME SERVER SSLMODE LIBDIR [ENV]: one row of measurements,
-# appended to raw. ENV is one more variable for the client.
-measure() {
-	local name=$1 server=$2 sslmode=$3 libdir=$4 extra=${5:-}
-	local conninfo
-	conninfo=$(conninfo "$server" "$sslmode")
-	local env=(env LD_LIBRARY_PATH="$libdir" $extra)
-	step "round $round, $name: pgbench -C -S, -S, COPY, one client, first connection, backend memory"
-	local conn_tps tps start end copy_s first rss threads be_rss be_pss
-	conn_tps=$("${env[@]}" "$ossl_prefix/bin/pgbench" -n -C -S -c 4 -j 2 -T "$duration" "$conninfo" 2>&1 |
-		sed -nE 's/^tps = ([0-9.]+).*/\1/p')
-	tps=$("${env[@]}" "$ossl_prefix/bin/pgbench" -n -S -c 8 -j 2 -T "$duration" "$conninfo" 2>&1 |
-		sed -nE 's/^tps = ([0-9.]+).*/\1/p')
-	if [ -z "$conn_tps" ] || [ -z "$tps" ]; then
-		echo "pgbench failed for $name ($conninfo)" >&2
-		exit 1
-	fi
-	# COPY: the fastest of three runs, with the client's CPU time (user +
-	# system, s) in it. A COPY's time is the server's, which spends it
-	# making and encrypting the rows whatever libpq reads them
-	# (docs/performance.md): the fastest run is the least disturbed.
-	local copy_cpu
-	read -r copy_s copy_cpu < <(for _ in 1 2 3; do
+# The measurements of a row (a server and a client). Each runs inside
+# measure(), which sets the row's fields, its conninfo and env (the command
+# prefix that picks the row's libpq), and prints its values, separated by
+# spaces.
+conn_tps() {
+	"${env[@]}" "$ossl_prefix/bin/pgbench" -n -C -S -c 4 -j 2 -T "$duration" "$conninfo" 2>&1 |
+		sed -nE 's/^tps = ([0-9.]+).*/\1/p'
+}
+tps8() {
+	"${env[@]}" "$ossl_prefix/bin/pgbench" -n -S -c 8 -j 2 -T "$duration" "$conninfo" 2>&1 |
+		sed -nE 's/^tps = ([0-9.]+).*/\1/p'
+}
+# COPY: the fastest of three runs, with the client's CPU time (user +
+# system, s) in it. A COPY's time is the server's, which spends it making
+# and encrypting the rows whatever libpq reads them (docs/performance.md):
+# the fastest run is the least disturbed.
+copy_time() {
+	local start end
+	for _ in 1 2 3; do
 		start=$(date +%s.%N)
 		"${env[@]}" /usr/bin/time -o "$work/copy-cost" -f '%U %S' "$ossl_prefix/bin/psql" -X -q -d "$conninfo" \
 			-c "COPY (SELECT repeat('x', 999) FROM generate_series(1, $copy_rows)) TO STDOUT" >/dev/null
 		end=$(date +%s.%N)
 		awk -v a="$start" -v b="$end" '{ print b - a, $1 + $2 }' "$work/copy-cost"
-	done | sort -g | head -1)
-	# One connection: its tps, and the client's own cost per transaction,
-	# CPU time (user + system, µs) and voluntary context switches of
-	# pgbench.
-	local tps1 cpu_us csw
-	read -r tps1 cpu_us csw < <({ "${env[@]}" /usr/bin/time -f 'client-cost %U %S %w' \
+	done | sort -g | head -1
+}
+# One connection: its tps, and the client's own cost per transaction, CPU
+# time (user + system, µs) and voluntary context switches of pgbench.
+one_client() {
+	{ "${env[@]}" /usr/bin/time -f 'client-cost %U %S %w' \
 		"$ossl_prefix/bin/pgbench" -n -S -c 1 -t "$one_client_tx" "$conninfo"; } 2>&1 |
 		awk -v n="$one_client_tx" '/^tps = /{t=$3} /^client-cost/{c=($2 + $3) * 1e6 / n; w=$4 / n}
-			END{printf "%s %.1f %.2f\n", t, c, w}')
-	read -r first rss threads < <("${env[@]}" "$tools/pgtls_connect" "$conninfo" |
-		awk '/first_connect_ms/{f=$2} /rss_kb/{r=$2} /threads/{t=$2} END{print f, r, t}')
-	read -r be_rss be_pss < <(backend_memory "$server" "$conninfo" "$libdir" "$extra")
-	printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$name" "$conn_tps" "$tps" "$copy_s" "$first" "$rss" "$threads" \
-		"$be_rss" "$be_pss" "$cpu_us" "$csw" "$tps1" "$copy_cpu" >>"$out/raw.dat"
+			END{printf "%s %.1f %.2f\n", t, c, w}'
+}
+first_connection() {
+	"${env[@]}" "$tools/pgtls_connect" "$conninfo" |
+		awk '/first_connect_ms/{f=$2} /rss_kb/{r=$2} /threads/{t=$2} END{print f, r, t}'
+}
+memory() { backend_memory "$server" "$conninfo" "$libdir" "$extra"; }
+measurements=(conn_tps tps8 copy_time one_client first_connection memory)
+
+# measure ROW MEASUREMENT: one measurement of one row, kept in values[].
+declare -A values
+measure() {
+	local name server sslmode libdir extra conninfo env
+	IFS='|' read -r name server sslmode libdir extra <<<"$1"
+	conninfo=$(conninfo "$server" "$sslmode")
+	env=(env LD_LIBRARY_PATH="$libdir" $extra)
+	step "round $round, $2: $name"
+	values[$name,$2]=$($2)
+	if [ -z "${values[$name,$2]}" ]; then
+		echo "$2 failed for $name ($conninfo)" >&2
+		exit 1
+	fi
+}
+
+# record_round ROW: the row's values of this round, a line of raw.dat.
+record_round() {
+	local name=${1%%|*} conn tps copy_s copy_cpu tps1 cpu_us csw first rss threads be_rss be_pss
+	conn=${values[$name,conn_tps]} tps=${values[$name,tps8]}
+	read -r copy_s copy_cpu <<<"${values[$name,copy_time]}"
+	read -r tps1 cpu_us csw <<<"${values[$name,one_client]}"
+	read -r first rss threads <<<"${values[$name,first_connection]}"
+	read -r be_rss be_pss <<<"${values[$name,memory]}"
+	printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$name" "$conn" "$tps" "$copy_s" "$first" "$rss" "$threads" \
+		"$be_rss" "$be_pss" "$cpu_us" "$csw" "$tps1" "$copy_cpu" "$round" >>"$out/raw.dat"
 }
 
 # measure_path NAME LIBDIR ENV [fork]: one connection of the OpenSSL
@@ -139,7 +163,7 @@ measure_path() {
 		echo "pgtls_carry failed for $name" >&2
 		exit 1
 	fi
-	printf '%s|%s|%s|%s\n' "$name" "$first" "$tps" "$copy_s" >>"$out/paths.dat"
+	printf '%s|%s|%s|%s|%s\n' "$name" "$first" "$tps" "$copy_s" "$round" >>"$out/paths.dat"
 }
 
 # The ways a Go libpq connection can run, next to OpenSSL's libpq.
@@ -168,14 +192,26 @@ read -r load_ms first_call_ms call_ns crossing_ns < <("$tools/pgtls_crossing" "$
 step "TLS process memory: idle, and with 20 idle TLS sessions"
 read -r tlsd_idle tlsd_per_conn < <(tlsd_memory)
 
-# Rounds interleave the clients, so that a slow spell of the machine does
-# not land on one client only; the table shows each client's median.
+# Rounds interleave the clients at each measurement, so that a slow spell
+# of the machine lands on all of them: the rows take turns at one
+# measurement before the next begins, in reverse order every other round.
+# The tables show each client's median, and each ratio to OpenSSL is the
+# median of the rounds' ratios.
 : >"$out/raw.dat"
 : >"$out/paths.dat"
 for round in $(seq "$rounds"); do
+	order=("${rows[@]}")
+	if ((round % 2 == 0)); then
+		order=()
+		for ((i = ${#rows[@]} - 1; i >= 0; i--)); do order+=("${rows[i]}"); done
+	fi
+	for m in "${measurements[@]}"; do
+		for row in "${order[@]}"; do
+			measure "$row" "$m"
+		done
+	done
 	for row in "${rows[@]}"; do
-		IFS='|' read -r name server sslmode libdir extra <<<"$row"
-		measure "$name" "$server" "$sslmode" "$libdir" "$extra"
+		record_round "$row"
 	done
 	for path in "${paths[@]}"; do
 		IFS='|' read -r name libdir extra mode <<<"$path"
@@ -210,14 +246,26 @@ for row in "${rows[@]}"; do
 		"$(spread "$name" 10 %.1f)" "$(spread "$name" 11 %.2f)" >>"$work/spreads"
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 diff_kb() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+d", a - b }'; }
 row_of() { grep "^$1|" "$work/rows"; }
+# paired NAME BASE COLUMN [FILE]: "median (min-max)" over the rounds of
+# NAME's value in COLUMN divided by BASE's in the same round, from raw.dat
+# (or FILE, whose last column is also the round).
+paired() {
+	awk -F'|' -v a="$1" -v b="$2" -v c="$3" '
+		$1 == a { x[$NF] = $c } $1 == b { y[$NF] = $c }
+		END { for (r in x) if ((r in y) && y[r] > 0) print x[r] / y[r] }' "${4:-$out/raw.dat}" | sort -g |
+		awk '{ v[NR] = $1 } END {
+			if (NR == 0) { print "n/a"; exit }
+			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%.2f (%.2f-%.2f)", m, v[1], v[NR] }'
+}
 # ratio_row LABEL COLUMN: a line of the ratio table.
 ratio_row() {
-	local r="| $1 |" row
-	for row in "$gol" "$golh" "$osrv" "$gosrv"; do
-		r+=" $(ratio "$(field "$row" "$2")" "$(field "$ossl" "$2")") |"
+	local r="| $1 |" name
+	for name in "OpenSSL server, Go libpq" "OpenSSL server, Go libpq through the helper" \
+		"Go server, OpenSSL libpq" "Go server, Go libpq"; do
+		r+=" $(paired "$name" "OpenSSL server, OpenSSL libpq" "$2") |"
 	done
 	echo "$r"
 }
@@ -225,10 +273,7 @@ field() { echo "$1" | cut -d'|' -f"$2"; }
 plain=$(row_of "no TLS")
 goplain=$(row_of "Go server, no TLS")
 ossl=$(row_of "OpenSSL server, OpenSSL libpq")
-gol=$(row_of "OpenSSL server, Go libpq")
-golh=$(row_of "OpenSSL server, Go libpq through the helper")
 osrv=$(row_of "Go server, OpenSSL libpq")
-gosrv=$(row_of "Go server, Go libpq")
 
 {
 	echo "# Benchmark: Go's crypto/tls vs OpenSSL, server and client"
@@ -251,7 +296,7 @@ gosrv=$(row_of "Go server, Go libpq")
 		echo "| $name | $c | $t | $t1 | $copy | $copy_cpu | $first | $cpu | $csw |"
 	done <"$work/spreads"
 	echo
-	echo "Ratios to OpenSSL on both sides (targets: connections/s ≥ 1.0, tps ≥ 1.0, COPY time ≤ 1.0, CPU and context switches within 10 %):"
+	echo "Ratios to OpenSSL on both sides, each the median of the rounds' ratios (lowest-highest round) (targets: connections/s ≥ 1.0, tps ≥ 1.0, COPY time ≤ 1.0, CPU and context switches within 10 %):"
 	echo
 	echo "| | Go libpq, OpenSSL server | Go libpq through the helper, OpenSSL server | Go server, OpenSSL libpq | Go on both sides |"
 	echo "|---|---|---|---|---|"
@@ -265,7 +310,7 @@ gosrv=$(row_of "Go server, Go libpq")
 	echo
 	echo "One connection of the OpenSSL server's on each of the Go libpq's paths (bench/carry.c): a first query," \
 		"$one_client_tx select-only transactions, COPY $((copy_rows / 1000)) MB; medians (lowest-highest round)," \
-		"and ratios to OpenSSL's libpq. A session carried on in a forked child is the connection its parent made," \
+		"and ratios to OpenSSL's libpq (the median of the rounds' ratios). A session carried on in a forked child is the connection its parent made," \
 		"resumed by a helper (docs/fork.md): its first query includes starting the helper."
 	echo
 	echo "| path | first query, ms | tps | COPY, s | tps ratio | COPY time ratio |"
@@ -274,8 +319,8 @@ gosrv=$(row_of "Go server, Go libpq")
 		name=${path%%|*}
 		echo "| $name | $(spread "$name" 2 %.2f "$out/paths.dat") | $(spread "$name" 3 %.0f "$out/paths.dat") |" \
 			"$(spread "$name" 4 %.2f "$out/paths.dat") |" \
-			"$(ratio "$(median "$name" 3 "$out/paths.dat")" "$(median "OpenSSL libpq" 3 "$out/paths.dat")") |" \
-			"$(ratio "$(median "$name" 4 "$out/paths.dat")" "$(median "OpenSSL libpq" 4 "$out/paths.dat")") |"
+			"$(paired "$name" "OpenSSL libpq" 3 "$out/paths.dat") |" \
+			"$(paired "$name" "OpenSSL libpq" 4 "$out/paths.dat") |"
 	done
 	echo
 	echo "The Go libpq's own costs, outside any connection: loading libpq_gotls.so (the Go runtime starts)" \
