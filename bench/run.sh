@@ -194,17 +194,24 @@ read -r tlsd_idle tlsd_per_conn < <(tlsd_memory)
 
 # Rounds interleave the clients at each measurement, so that a slow spell
 # of the machine lands on all of them: the rows take turns at one
-# measurement before the next begins, in reverse order every other round.
-# The tables show each client's median, and each ratio to OpenSSL is the
+# measurement before the next begins, in reverse order every other round
+# (and so do the paths). The tables show each client's median, and each ratio to OpenSSL is the
 # median of the rounds' ratios.
 : >"$out/raw.dat"
 : >"$out/paths.dat"
+# in_round_order ITEM...: the items, reversed in even rounds.
+in_round_order() {
+	local i items=("$@")
+	for ((i = 0; i < ${#items[@]}; i++)); do
+		if ((round % 2 == 0)); then
+			echo "${items[${#items[@]} - 1 - i]}"
+		else
+			echo "${items[i]}"
+		fi
+	done
+}
 for round in $(seq "$rounds"); do
-	order=("${rows[@]}")
-	if ((round % 2 == 0)); then
-		order=()
-		for ((i = ${#rows[@]} - 1; i >= 0; i--)); do order+=("${rows[i]}"); done
-	fi
+	mapfile -t order < <(in_round_order "${rows[@]}")
 	for m in "${measurements[@]}"; do
 		for row in "${order[@]}"; do
 			measure "$row" "$m"
@@ -213,10 +220,9 @@ for round in $(seq "$rounds"); do
 	for row in "${rows[@]}"; do
 		record_round "$row"
 	done
-	for path in "${paths[@]}"; do
-		IFS='|' read -r name libdir extra mode <<<"$path"
+	while IFS='|' read -r name libdir extra mode; do
 		measure_path "$name" "$libdir" "$extra" "$mode"
-	done
+	done < <(in_round_order "${paths[@]}")
 done
 
 # median NAME COLUMN [FILE]: the median of one client's column in raw.dat
