@@ -19,8 +19,7 @@ func TestCarryMovesTheSession(t *testing.T) {
 		t.Run(path.name, func(t *testing.T) {
 			t.Parallel()
 			fd, conn := connPair(t, "unix")
-			cfg := serverConfig(t)
-			cfg.MinVersion, cfg.MaxVersion = path.version, path.version
+			cfg := path.serverConfig(t)
 			srv := serveTLS(t, conn, cfg, echo)
 			c := newClient(t, fd, ClientOptions{SSLMode: "require"}, nil)
 			path.apply(c.s)

@@ -408,6 +408,13 @@ var dataPaths = []dataPath{
 	{"TLS1.3/record-layer", tls.VersionTLS13, true},
 }
 
+// serverConfig is the test server's configuration, held to p's version.
+func (p dataPath) serverConfig(t testing.TB) *tls.Config {
+	cfg := serverConfig(t)
+	cfg.MinVersion, cfg.MaxVersion = p.version, p.version
+	return cfg
+}
+
 // apply keeps s, before its handshake, on crypto/tls's record layer
 // unless p is tls/record's.
 func (p dataPath) apply(s *Session) {

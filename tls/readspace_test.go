@@ -44,8 +44,7 @@ func TestReadSpace(t *testing.T) {
 		t.Run(path.name, func(t *testing.T) {
 			t.Parallel()
 			fd, conn := connPair(t, "unix")
-			cfg := serverConfig(t)
-			cfg.MinVersion, cfg.MaxVersion = path.version, path.version
+			cfg := path.serverConfig(t)
 			serveTLS(t, conn, cfg, echo)
 			var et *earlyTransport
 			c := newClient(t, fd, ClientOptions{SSLMode: "require"}, func(tr Transport) Transport {

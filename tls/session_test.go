@@ -566,8 +566,7 @@ func TestCloseAnswersThePeersCloseNotify(t *testing.T) {
 		t.Run(path.name, func(t *testing.T) {
 			t.Parallel()
 			fd, conn := socketPair(t)
-			cfg := serverConfig(t)
-			cfg.MinVersion, cfg.MaxVersion = path.version, path.version
+			cfg := path.serverConfig(t)
 			srv := serveTLS(t, conn, cfg, func(c *tls.Conn) error {
 				if err := c.CloseWrite(); err != nil {
 					return err
