@@ -138,7 +138,7 @@ var biCrash = regexp.MustCompile(`PANIC|(client backend|server process) \(PID \d
 // OpenSSL psql, an independent client) works.
 func biServerUp(t *testing.T, f *fixture) {
 	t.Helper()
-	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+	conninfo := f.verifyFull()
 	r := client(t, f.home, nil, filepath.Join(osslPrefix, "bin", "psql"), "-X", "-At", "-d", conninfo, "-c", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
 	if r.err != nil || strings.TrimSpace(r.stdout) != "t" {
 		t.Fatalf("a normal TLS session after the bad input failed:\n%s\nserver log:\n%s", r, f.srv.log(t))

@@ -25,7 +25,7 @@ func TestBasebackupStream(t *testing.T) {
 			f.srv.sql(t, "SELECT pg_reload_conf()")
 			f.srv.sql(t, "CREATE TABLE before_backup AS SELECT g, md5(g::text) h FROM generate_series(1, 50000) g")
 
-			conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+			conninfo := f.verifyFull()
 			standby := &server{prefix: goPrefix, dir: t.TempDir(), port: freePort(t)}
 			standby.data = filepath.Join(standby.dir, "data")
 			r := client(t, f.home, nil, filepath.Join(goPrefix, "bin", "pg_basebackup"),

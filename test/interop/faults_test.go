@@ -29,7 +29,7 @@ const faultDeadline = 180 * time.Second
 // under faults.
 func TestFaultInjection(t *testing.T) {
 	f := newFixture(t)
-	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+	conninfo := f.verifyFull()
 
 	// Without faults first, and the same workload through the OpenSSL
 	// libpq, so that a failure below is about the faults.

@@ -21,7 +21,7 @@ func TestFIPSBuild(t *testing.T) {
 		t.Fatal("PG_GO_FIPS_PREFIX must be set (make check does)")
 	}
 	f := newFixtureOn(t, prefix)
-	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+	conninfo := f.verifyFull()
 	// The copied psql would find the first build's libpq by its run path.
 	env := []string{"LD_LIBRARY_PATH=" + filepath.Join(prefix, "lib")}
 	r := client(t, f.home, env, filepath.Join(prefix, "bin", "psql"), "-X", "-At", "-d", conninfo, "-c", `\conninfo`, "-c", "SHOW ssl_library")
@@ -88,7 +88,7 @@ func TestFIPSMode(t *testing.T) {
 			} else {
 				f = newFixtureOn(t, b.prefix)
 			}
-			conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+			conninfo := f.verifyFull()
 			r := client(t, f.home, fips, psql, "-X", "-At", "-d", conninfo, "-c", `\conninfo`, "-c", "SHOW ssl_library")
 			if r.err != nil {
 				t.Fatal(r)

@@ -176,3 +176,9 @@ func (f *fixture) file(name string) string { return filepath.Join(f.files, name)
 func (f *fixture) conninfo(host string) string {
 	return fmt.Sprintf("host=%s hostaddr=127.0.0.1 port=%d dbname=postgres connect_timeout=20", host, f.srv.port)
 }
+
+// verifyFull is the connection string most tests use: to localhost as
+// postgres, verifying the server's certificate and name.
+func (f *fixture) verifyFull() string {
+	return f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+}

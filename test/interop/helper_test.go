@@ -56,7 +56,7 @@ func helpersOutlived() []int {
 // through the helper is what they see in process.
 func TestHelperAttributes(t *testing.T) {
 	f := newFixture(t)
-	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+	conninfo := f.verifyFull()
 	in := client(t, f.home, nil, tool("pgtls_info"), conninfo)
 	via := client(t, f.home, []string{helperEnv}, tool("pgtls_info"), conninfo)
 	if in.err != nil || via.err != nil {
@@ -114,7 +114,7 @@ func TestHelperKilledMidQuery(t *testing.T) {
 // helper; the parent's own connection still works afterwards.
 func TestMultiprocessingPool(t *testing.T) {
 	f := newFixture(t)
-	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+	conninfo := f.verifyFull()
 	script, err := filepath.Abs("../ecosystem/psycopg2/pool.py")
 	must(t, err)
 	// Debian's Python, whose psycopg2 build/install-deps.sh installs.
@@ -138,7 +138,7 @@ func TestMultiprocessingPool(t *testing.T) {
 // helper) and a query; the parent's connection still works afterwards.
 func TestForkPool(t *testing.T) {
 	f := newFixture(t)
-	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+	conninfo := f.verifyFull()
 	r := client(t, f.home, nil, tool("pgtls_fork"), "pool", conninfo)
 	if r.err != nil {
 		t.Fatalf("pgtls_fork pool: %s", r)

@@ -243,7 +243,7 @@ func TestStuckTLSProcessIsReplaced(t *testing.T) {
 	if now := oneTLSD(t, f); now == old {
 		t.Fatalf("pg_tlsd is still PID %d", old)
 	}
-	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+	conninfo := f.verifyFull()
 	if r := client(t, f.home, nil, filepath.Join(goPrefix, "bin", "psql"), "-X", "-At", "-d", conninfo, "-c", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"); strings.TrimSpace(r.stdout) != "t" {
 		t.Fatalf("TLS connection after the replacement: %s", r)
 	}

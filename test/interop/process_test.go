@@ -16,7 +16,7 @@ func tool(name string) string { return filepath.Join(toolsDir, name) }
 // TestAttributes checks what PQsslAttribute and friends report.
 func TestAttributes(t *testing.T) {
 	f := newFixture(t)
-	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+	conninfo := f.verifyFull()
 	for _, c := range []struct {
 		name, opts string
 		want       []string
@@ -53,7 +53,7 @@ func TestAttributes(t *testing.T) {
 // made through a helper is the child's to go on with, as a plain socket.
 func TestFork(t *testing.T) {
 	f := newFixture(t)
-	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+	conninfo := f.verifyFull()
 
 	r := client(t, f.home, nil, tool("pgtls_fork"), "before", conninfo)
 	if r.err != nil || !strings.Contains(r.stdout, "parent: tls query ok") || !strings.Contains(r.stdout, "child: tls query ok") {
@@ -75,7 +75,7 @@ func TestFork(t *testing.T) {
 		} {
 			t.Run(b.name+"/"+c.name, func(t *testing.T) {
 				f := newFixtureOn(t, b.prefix)
-				conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt") + c.opts
+				conninfo := f.verifyFull() + c.opts
 				r := client(t, f.home, c.env, tool("pgtls_fork"), "after", conninfo)
 				if r.err != nil {
 					t.Errorf("fork after connect:\n%s", r)
@@ -100,7 +100,7 @@ func TestForkMidQuery(t *testing.T) {
 	for _, b := range serverBuilds() {
 		t.Run(b.name, func(t *testing.T) {
 			f := newFixtureOn(t, b.prefix)
-			conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+			conninfo := f.verifyFull()
 			r := client(t, f.home, nil, tool("pgtls_fork"), "midquery", conninfo)
 			if r.err != nil || !strings.Contains(r.stdout, "child: the rest of the result: 100000 rows ok") ||
 				!strings.Contains(r.stdout, "child: next query ok") {
@@ -223,7 +223,7 @@ func TestPgDumpParallel(t *testing.T) {
 // TestThreads: many threads, each with its own TLS connection, at once.
 func TestThreads(t *testing.T) {
 	f := newFixture(t)
-	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+	conninfo := f.verifyFull()
 	r := client(t, f.home, nil, tool("pgtls_threads"), "16", "20", conninfo)
 	if r.err != nil || strings.TrimSpace(r.stdout) != "ok 16" {
 		t.Fatal(r)

@@ -71,7 +71,7 @@ func TestTLSProcessCrashIsContained(t *testing.T) {
 	f := newFixtureOn(t, goPrefix)
 	old := oneTLSD(t, f)
 	pm := postmasterPID(t, f.srv)
-	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+	conninfo := f.verifyFull()
 	psql := filepath.Join(goPrefix, "bin", "psql")
 
 	// A TLS session busy in a query, and a plain one over the Unix socket.
@@ -147,7 +147,7 @@ func TestTLSProcessExitsWithTheServer(t *testing.T) {
 // setsockopt succeeded, and a failure would leave a log line.
 func TestTCPSettingsOfATLSSession(t *testing.T) {
 	f := newFixtureOn(t, goPrefix)
-	conninfo := f.conninfo("localhost") + " user=postgres sslmode=verify-full sslrootcert=" + f.certs.Path("root.crt")
+	conninfo := f.verifyFull()
 	psql := filepath.Join(goPrefix, "bin", "psql")
 	r := client(t, f.home, nil, psql, "-X", "-At", "-d", conninfo,
 		"-c", "SET tcp_keepalives_idle = 77", "-c", "SET tcp_keepalives_interval = 11",
